@@ -1,0 +1,72 @@
+"""Atomic writes: a file is either absent or complete, never half-written.
+
+Every artifact is written to a temporary file in the destination folder, flushed to disk,
+then renamed over the destination (rename is atomic within one file system).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def atomic_path(destination: str | Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path next to `destination`; on success it replaces `destination`.
+
+    On any error the temporary file is removed and `destination` is left as it was.
+    `suffix` keeps writers that look at the extension (Keras, numpy) happy.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{destination.name}.", suffix=f".tmp{suffix}", dir=destination.parent
+    )
+    os.close(handle)
+    temporary = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
+    try:
+        yield temporary
+        with open(temporary, "rb+") as stream:
+            os.fsync(stream.fileno())
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def atomic_write(destination: str | Path, write: Callable[[Path], Any], suffix: str = "") -> Path:
+    """Call `write(temporary_path)` and move the result to `destination` atomically."""
+    with atomic_path(destination, suffix) as temporary:
+        write(temporary)
+    return Path(destination)
+
+
+def write_text(destination: str | Path, text: str) -> Path:
+    return atomic_write(destination, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_bytes(destination: str | Path, data: bytes) -> Path:
+    return atomic_write(destination, lambda p: p.write_bytes(data))
+
+
+def write_json(destination: str | Path, payload: Any) -> Path:
+    return write_text(destination, json.dumps(payload, indent=2, sort_keys=False, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

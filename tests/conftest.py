@@ -1,0 +1,40 @@
+"""Shared fixtures: every output under tmp_path, TensorFlow quiet, W&B offline."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from har.config import compose  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory) -> Path:
+    """One cache of windowed arrays for the whole session (tests of the cache use their own)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def compose_train(tmp_path, session_cache):
+    """Compose `train.yaml` with outputs under tmp_path and the shared window cache."""
+
+    def _compose(*overrides: str, config_name: str = "train"):
+        return compose(
+            config_name,
+            [
+                f"paths.root={tmp_path}",
+                f"paths.output_dir={tmp_path / 'run'}",
+                f"paths.cache_dir={session_cache}",
+                *overrides,
+            ],
+        )
+
+    return _compose
