@@ -47,7 +47,7 @@ def _check_targets(node: Any, path: str) -> None:
                 f"{path or '<root>'}._target_={target!r}: only targets inside "
                 f"{ALLOWED_TARGET_PREFIX!r} may be instantiated"
             )
-        for key in node.keys():
+        for key in node:
             _check_targets(node._get_node(key), f"{path}.{key}" if path else str(key))
     elif isinstance(node, ListConfig):
         for index in range(len(node)):

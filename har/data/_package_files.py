@@ -97,7 +97,7 @@ def read_watch_file(path: Path, *, sha256: str = WATCH_SHA256) -> dict[str, Any]
     if read_header is None:
         raise PackageFileError(f"{path}: unsupported .npy format version {version}")
     _, _, dtype = read_header(stream)
-    if dtype != object:
+    if dtype.kind != "O":
         raise PackageFileError(f"{path}: expected an object array, found dtype {dtype}")
     raw = _WatchUnpickler(stream, path).load()
     if isinstance(raw, np.ndarray) and raw.dtype == object and raw.shape == ():

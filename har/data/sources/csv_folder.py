@@ -89,7 +89,7 @@ class CsvFolderSource:
             table = tables[stem]
             labels = _label_indices(table["label"], index, path)
             events = tuple(annotations.get(stem, ()))
-            for event_row, event in enumerate(events):
+            for event in events:
                 if event.label not in index:
                     raise DataError(
                         f"{self.folder / ANNOTATIONS_FILE}: session {stem}: unknown label "
