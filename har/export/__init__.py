@@ -1,0 +1,1 @@
+"""TFLite conversion, quantization, comparison and the deployment bundle."""

@@ -1,0 +1,87 @@
+"""Keras -> TFLite with builtin ops only, and running a .tflite file in LiteRT's interpreter.
+
+`TFLiteConverter.from_keras_model` is the only route used: `from_concrete_functions`
+silently produced wrong outputs here, and Keras' `export(format="litert")` allows Select TF
+ops, which the LiteRT wheel cannot run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterable
+
+import keras
+import numpy as np
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+
+QUANTIZATIONS = ("float32", "float16", "dynamic_int8", "int8")
+
+
+class ConversionError(RuntimeError):
+    """The model cannot be converted with builtin ops only."""
+
+
+def to_tflite(
+    model: keras.Model,
+    quantization: str = "float32",
+    *,
+    representative: Iterable[np.ndarray] | None = None,
+) -> bytes:
+    """Convert with builtin ops only.
+
+    Args:
+        model: a Keras model with a fixed input length.
+        quantization: `float32`; `float16` (weights stored as float16); `dynamic_int8`
+            (int8 weights, float activations); `int8` (full integer with float input/output,
+            calibrated on `representative` windows).
+        representative: normalised windows (1, T, C) for `int8` calibration.
+    """
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization={quantization!r}: expected one of {', '.join(QUANTIZATIONS)}")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantization != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantization == "int8":
+        if representative is None:
+            raise ValueError("quantization='int8' needs representative windows from the train split")
+        windows = list(representative)
+        converter.representative_dataset = lambda: ([w.astype(np.float32)] for w in windows)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    try:
+        # Keras prints the SavedModel signature it exports on the way; keep the terminal clean.
+        with contextlib.redirect_stdout(io.StringIO()):
+            return converter.convert()
+    except Exception as error:  # the converter raises ConverterError and others
+        message = str(error)
+        if "Select TF" in message or "flex" in message.lower() or "not supported" in message:
+            raise ConversionError(
+                f"{model.name}: cannot be converted with TFLite builtin ops only "
+                f"(it needs Select TF ops, which the LiteRT runtime here cannot run): "
+                f"{message.strip().splitlines()[-1]}"
+            ) from None
+        raise ConversionError(f"{model.name}: TFLite conversion failed: {message}") from None
+
+
+def make_interpreter(model_content: bytes, *, num_threads: int = 1) -> Interpreter:
+    return Interpreter(model_content=model_content, num_threads=num_threads)
+
+
+def run_tflite(interpreter: Interpreter, X: np.ndarray) -> np.ndarray:
+    """Probabilities (N, K) for windows X (N, T, C), batched by resizing the input."""
+    detail = interpreter.get_input_details()[0]
+    if tuple(detail["shape"]) != X.shape:
+        interpreter.resize_tensor_input(detail["index"], list(X.shape))
+        interpreter.allocate_tensors()
+        detail = interpreter.get_input_details()[0]
+    elif not getattr(interpreter, "_har_allocated", False):
+        interpreter.allocate_tensors()
+    interpreter._har_allocated = True
+    interpreter.set_tensor(detail["index"], X.astype(np.float32))
+    interpreter.invoke()
+    output = interpreter.get_output_details()[0]
+    return np.array(interpreter.get_tensor(output["index"]))

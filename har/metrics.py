@@ -1,0 +1,65 @@
+"""Classification metrics named `split/metric`, and the confusion-matrix plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+from har.io import atomic_write
+
+
+def classification_metrics(
+    split: str, y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str]
+) -> dict[str, float]:
+    """`split/accuracy`, `split/macro_f1` and `split/f1/<class>` for argmax predictions."""
+    predicted = probabilities.argmax(axis=1)
+    labels = list(range(len(class_names)))
+    per_class = f1_score(y_true, predicted, labels=labels, average=None, zero_division=0)
+    metrics = {
+        f"{split}/accuracy": float(accuracy_score(y_true, predicted)),
+        f"{split}/macro_f1": float(
+            f1_score(y_true, predicted, labels=labels, average="macro", zero_division=0)
+        ),
+    }
+    metrics.update({f"{split}/f1/{name}": float(value) for name, value in zip(class_names, per_class)})
+    return metrics
+
+
+def confusion(y_true: np.ndarray, probabilities: np.ndarray, num_classes: int) -> np.ndarray:
+    """(K, K) counts, rows true, columns predicted."""
+    return confusion_matrix(y_true, probabilities.argmax(axis=1), labels=list(range(num_classes)))
+
+
+def plot_confusion(matrix: np.ndarray, class_names: list[str], path: Path, title: str) -> Path:
+    """Row-normalised heat map with counts, written atomically as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    size = max(4.0, 0.6 * len(class_names) + 2)
+    figure, axis = plt.subplots(figsize=(size + 1, size))
+    image = axis.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    axis.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    axis.set_yticks(range(len(class_names)), class_names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(title)
+    for (row, column), count in np.ndenumerate(matrix):
+        axis.text(
+            column,
+            row,
+            str(count),
+            ha="center",
+            va="center",
+            color="white" if rates[row, column] > 0.5 else "black",
+            fontsize=8,
+        )
+    figure.colorbar(image, ax=axis, fraction=0.046)
+    figure.tight_layout()
+    atomic_write(path, lambda p: figure.savefig(p, dpi=120, format="png"), suffix=".png")
+    plt.close(figure)
+    return path

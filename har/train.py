@@ -1,0 +1,336 @@
+"""`train(cfg)`: one training run, from a composed config to metrics and files on disk.
+
+Everything a run writes lands in `cfg.paths.output_dir`: the best checkpoint (on
+`val/macro_f1`), `metrics.json`, the resolved `config.yaml`, `data.json` (classes, window,
+normaliser: what export needs), `history.csv` and confusion matrices. The test split is
+evaluated once, from the best checkpoint. The sweep observes training through epoch hooks,
+so this module never imports optuna.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hydra
+import keras
+import numpy as np
+import tensorflow as tf
+from omegaconf import DictConfig, OmegaConf
+
+from har.cli_errors import exit_on_user_error
+from har.config import CONF_DIR, ConfigError, instantiate, to_container
+from har.data.dataset import WindowedData, load_windows
+from har.data.pipeline import make_dataset
+from har.io import atomic_write, write_json, write_text
+from har.metrics import classification_metrics, confusion, plot_confusion
+
+# Called after every epoch with (epoch, metrics); may raise to stop the run (sweep pruning).
+EpochHook = Callable[[int, dict[str, float]], None]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrainResult:
+    metrics: dict[str, Any]
+    run_dir: Path
+    checkpoint: Path
+    paths: dict[str, Path] = field(default_factory=dict)
+    wandb_run_id: str | None = None
+
+
+def _check_trainer(trainer: DictConfig) -> None:
+    positive = ("epochs", "batch_size")
+    for key in positive:
+        if not isinstance(trainer[key], int) or trainer[key] <= 0:
+            raise ConfigError(f"trainer.{key}={trainer[key]}: expected a positive integer")
+    if trainer.patience < 0:
+        raise ConfigError(f"trainer.patience={trainer.patience}: expected >= 0")
+    if not 0 <= trainer.label_smoothing < 1:
+        raise ConfigError(f"trainer.label_smoothing={trainer.label_smoothing}: expected a value in [0, 1)")
+    choices = {
+        "class_weight": ("none", "balanced"),
+        "strategy": ("default", "mirrored"),
+        "monitor": ("val/macro_f1", "val/accuracy"),
+    }
+    for key, allowed in choices.items():
+        if trainer[key] not in allowed:
+            raise ConfigError(f"trainer.{key}={trainer[key]!r}: expected one of {', '.join(allowed)}")
+
+
+def _strategy(name: str, logical_cpus: int) -> tf.distribute.Strategy:
+    """`mirrored` replicates over every visible GPU; with none, over `logical_cpus` CPU devices.
+
+    Splitting the CPU must happen before TensorFlow initialises its devices, so this runs
+    first in `train`; it is how the multi-device path is exercised on a machine without GPUs.
+    """
+    if name != "mirrored":
+        return tf.distribute.get_strategy()
+    if not tf.config.list_physical_devices("GPU") and logical_cpus > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        if len(tf.config.get_logical_device_configuration(cpu) or []) != logical_cpus:
+            try:
+                tf.config.set_logical_device_configuration(
+                    cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus
+                )
+            except RuntimeError as error:
+                raise ConfigError(
+                    f"trainer.logical_cpus={logical_cpus}: TensorFlow is already initialised ({error})"
+                ) from None
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy([d.name for d in devices])
+
+
+def build_model(cfg: DictConfig, input_shape: tuple[int, int], num_classes: int) -> keras.Model:
+    """The model of `cfg.model`; a bad parameter is a ConfigError naming `model.build`."""
+    builder = instantiate(cfg.model.build, "model.build")
+    try:
+        return builder(input_shape, num_classes)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"model={cfg.model.name}: model.build.{error}") from None
+
+
+def _build_optimizer(cfg: DictConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    make = instantiate(cfg.optimizer, "optimizer")
+    try:
+        return make(steps_per_epoch=steps_per_epoch, epochs=int(cfg.trainer.epochs))
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"optimizer.{error}") from None
+
+
+def _class_weight(y: np.ndarray, num_classes: int, mode: str) -> dict[int, float] | None:
+    if mode == "none":
+        return None
+    counts = np.bincount(y, minlength=num_classes)
+    return {k: float(len(y) / (num_classes * max(c, 1))) for k, c in enumerate(counts)}
+
+
+class _EpochEnd(keras.callbacks.Callback):
+    """Validation metrics, progress line, best checkpoint, early stopping, hooks."""
+
+    def __init__(
+        self,
+        *,
+        data: WindowedData,
+        val,
+        checkpoint: Path,
+        monitor: str,
+        patience: int,
+        epochs: int,
+        logger,
+        hooks: Sequence[EpochHook],
+    ):
+        super().__init__()
+        self.data, self.val, self.checkpoint = data, val, checkpoint
+        self.monitor, self.patience, self.epochs = monitor, patience, epochs
+        self.logger, self.hooks = logger, hooks
+        self.best, self.best_epoch, self.history = -np.inf, 0, []
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        loss = float(logs["loss"])
+        if not np.isfinite(loss):
+            raise TrainingDiverged(
+                f"train/loss is {loss} at epoch {epoch + 1}; lower optimizer.learning_rate"
+            )
+        probabilities = self.model.predict(self.val, verbose=0)
+        metrics = {"train/loss": loss, "train/accuracy": float(logs.get("accuracy", np.nan))}
+        metrics["val/loss"] = float(
+            keras.losses.categorical_crossentropy(
+                np.eye(len(self.data.class_names))[self.data.val.y], probabilities
+            )
+            .numpy()
+            .mean()
+        )
+        metrics.update(classification_metrics("val", self.data.val.y, probabilities, self.data.class_names))
+        score = metrics[self.monitor]
+        improved = score > self.best
+        if improved:
+            self.best, self.best_epoch = score, epoch + 1
+            atomic_write(self.checkpoint, self.model.save, suffix=".keras")
+        elapsed = time.perf_counter() - self.started
+        print(
+            f"epoch {epoch + 1:>3}/{self.epochs}  train/loss {loss:.4f}  train/accuracy {metrics['train/accuracy']:.4f}  "
+            f"val/loss {metrics['val/loss']:.4f}  val/accuracy {metrics['val/accuracy']:.4f}  "
+            f"val/macro_f1 {metrics['val/macro_f1']:.4f}{'  *' if improved else '   '}  {elapsed:.0f}s",
+            flush=True,
+        )
+        self.history.append({"epoch": epoch + 1, **metrics})
+        self.logger.log_epoch(epoch + 1, metrics)
+        for hook in self.hooks:
+            hook(epoch + 1, metrics)
+        if self.patience and epoch + 1 - self.best_epoch >= self.patience:
+            self.model.stop_training = True
+
+
+def _write_history(path: Path, history: list[dict[str, float]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(history[0]))
+    writer.writeheader()
+    writer.writerows(history)
+    write_text(path, buffer.getvalue())
+
+
+def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainResult:
+    """Train, checkpoint the best epoch, evaluate val and test from it, write and log results.
+
+    Args:
+        cfg: a composed `train.yaml`.
+        epoch_hooks: called after every epoch with (epoch, metrics); may raise to stop.
+
+    Returns:
+        The metrics (`train/*`, `val/*`, `test/*`, `model/params`, ...) and written paths.
+
+    Raises:
+        ConfigError, DataError: bad config or input, before any training.
+        TrainingDiverged: NaN or infinite loss.
+    """
+    started = time.perf_counter()
+    run_dir = Path(cfg.paths.output_dir)
+    trainer = cfg.trainer
+    _check_trainer(trainer)
+    strategy = _strategy(trainer.strategy, int(trainer.logical_cpus))
+    keras.utils.set_random_seed(int(trainer.seed))
+    if trainer.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    data = load_windows(cfg.data)
+    num_classes = len(data.class_names)
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16" if trainer.mixed_precision else "float32")
+    try:
+        with strategy.scope():
+            model = build_model(cfg, data.input_shape, num_classes)
+            steps = int(np.ceil(len(data.train) / trainer.batch_size))
+            optimizer = _build_optimizer(cfg, steps)
+            model.compile(
+                optimizer=optimizer,
+                loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(trainer.label_smoothing)),
+                metrics=["accuracy"],
+            )
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = to_container(cfg)
+    write_text(run_dir / "config.yaml", OmegaConf.to_yaml(config))
+    write_json(
+        run_dir / "data.json",
+        {**data.summary(), "normaliser": data.normaliser.to_dict(), "dataset": cfg.data.name},
+    )
+    seed = int(trainer.seed)
+    train_ds = make_dataset(
+        data.train,
+        data.normaliser,
+        batch_size=trainer.batch_size,
+        training=True,
+        seed=seed,
+        num_classes=num_classes,
+    )
+    val_ds = make_dataset(data.val, data.normaliser, batch_size=256, training=False)
+    checkpoint = run_dir / "best.keras"
+    logger = instantiate(cfg.logger, "logger")
+    with logger.start(run_dir=run_dir, name=run_dir.name, config=config):
+        print(
+            f"{cfg.data.name}: {len(data.train)} train / {len(data.val)} val / {len(data.test)} test windows; "
+            f"model {cfg.model.name}, {model.count_params():,} parameters; run {run_dir}",
+            flush=True,
+        )
+        epoch_end = _EpochEnd(
+            data=data,
+            val=val_ds,
+            checkpoint=checkpoint,
+            monitor=trainer.monitor,
+            patience=int(trainer.patience),
+            epochs=int(trainer.epochs),
+            logger=logger,
+            hooks=epoch_hooks,
+        )
+        warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")  # ours is tf.data
+        model.fit(
+            train_ds,
+            epochs=int(trainer.epochs),
+            verbose=0,
+            callbacks=[epoch_end],
+            class_weight=_class_weight(data.train.y, num_classes, trainer.class_weight),
+        )
+        metrics = _evaluate_best(checkpoint, data, run_dir, logger, epoch_end)
+        metrics.update(
+            {
+                "model/params": int(model.count_params()),
+                "epochs_trained": len(epoch_end.history),
+                "best_epoch": epoch_end.best_epoch,
+                "seed": seed,
+                "seconds": round(time.perf_counter() - started, 2),
+                "subjects": data.subjects,
+            }
+        )
+        write_json(run_dir / "metrics.json", metrics)
+        _write_history(run_dir / "history.csv", epoch_end.history)
+        logger.log_summary({k: v for k, v in metrics.items() if k != "subjects"})
+        logger.log_artifact(
+            checkpoint,
+            name=f"model-{run_dir.name}",
+            type="model",
+            metadata={"test/macro_f1": metrics["test/macro_f1"]},
+        )
+    print(
+        f"test/accuracy {metrics['test/accuracy']:.4f}  test/macro_f1 {metrics['test/macro_f1']:.4f}  "
+        f"(best epoch {epoch_end.best_epoch}, {metrics['seconds']:.0f}s)  -> {run_dir}",
+        flush=True,
+    )
+    paths = {
+        name: run_dir / name
+        for name in (
+            "best.keras",
+            "metrics.json",
+            "config.yaml",
+            "data.json",
+            "history.csv",
+            "confusion_test.png",
+        )
+    }
+    return TrainResult(metrics, run_dir, checkpoint, paths, getattr(logger, "run_id", None))
+
+
+def _evaluate_best(
+    checkpoint: Path, data: WindowedData, run_dir: Path, logger, epoch_end: _EpochEnd
+) -> dict[str, Any]:
+    """Val and test metrics of the best checkpoint (the only time test is looked at)."""
+    model = keras.models.load_model(checkpoint)
+    best_row = epoch_end.history[epoch_end.best_epoch - 1]
+    metrics: dict[str, Any] = {k: v for k, v in best_row.items() if k.startswith("train/")}
+    for split in ("val", "test"):
+        windows = data.split(split)
+        probabilities = model.predict(
+            make_dataset(windows, data.normaliser, batch_size=256, training=False), verbose=0
+        )
+        metrics.update(classification_metrics(split, windows.y, probabilities, data.class_names))
+        matrix = confusion(windows.y, probabilities, len(data.class_names))
+        np.save(run_dir / f"confusion_{split}.npy", matrix)
+        image = plot_confusion(
+            matrix,
+            data.class_names,
+            run_dir / f"confusion_{split}.png",
+            f"{split}: macro-F1 {metrics[f'{split}/macro_f1']:.3f}",
+        )
+        logger.log_confusion(split, windows.y, probabilities.argmax(axis=1), data.class_names, image)
+    return metrics
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="train", version_base="1.3")
+@exit_on_user_error
+def main(cfg: DictConfig) -> float:
+    return train(cfg).metrics["test/macro_f1"]
+
+
+if __name__ == "__main__":
+    main()
