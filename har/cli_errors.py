@@ -7,11 +7,9 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from har.config import ConfigError
-from har.data.recording import DataError
+from har.errors import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (ConfigError, DataError)
 
 
 def exit_on_user_error(function: F) -> F:
@@ -19,7 +17,7 @@ def exit_on_user_error(function: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
-        except USER_ERRORS as error:
+        except UserError as error:
             print(f"error: {error}", file=sys.stderr)
             sys.exit(2)
 

@@ -14,11 +14,13 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from har.errors import UserError
+
 CONF_DIR = Path(os.environ.get("HAR_CONF_DIR", Path(__file__).resolve().parent.parent / "conf"))
 ALLOWED_TARGET_PREFIX = "har."
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A bad config value or override; the message names the key."""
 
 

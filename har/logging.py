@@ -18,10 +18,14 @@ import numpy as np
 
 
 class NullLogger:
-    """`logger=none`: logs nothing."""
+    """`logger=none`: logs nothing. Takes (and ignores) W&B's settings, so configs that set
+    `logger.job_type` or `logger.group` compose with `logger=none` too."""
 
     run_id: str | None = None
     run_dir: Path | None = None
+
+    def __init__(self, **settings: Any) -> None:
+        del settings
 
     def start(self, *, run_dir: Path, name: str, config: dict[str, Any]) -> NullLogger:
         return self

@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 from omegaconf import DictConfig, OmegaConf
 
+from har.augment import build_pipeline
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, instantiate, to_container
 from har.data.dataset import WindowedData, load_windows
@@ -203,6 +204,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
     keras.utils.set_random_seed(int(trainer.seed))
     if trainer.deterministic:
         tf.config.experimental.enable_op_determinism()
+    augment = build_pipeline(cfg.augment)
     data = load_windows(cfg.data)
     num_classes = len(data.class_names)
     policy = keras.mixed_precision.global_policy()
@@ -233,7 +235,9 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
         batch_size=trainer.batch_size,
         training=True,
         seed=seed,
+        augment=augment,
         num_classes=num_classes,
+        mixup_alpha=float(cfg.augment.mixup_alpha),
     )
     val_ds = make_dataset(data.val, data.normaliser, batch_size=256, training=False)
     checkpoint = run_dir / "best.keras"

@@ -38,3 +38,26 @@ def compose_train(tmp_path, session_cache):
         )
 
     return _compose
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, session_cache) -> Path:
+    """One small model trained on watch (2 epochs, a quarter of train), shared by export tests."""
+    from har.train import train
+
+    run_dir = tmp_path_factory.mktemp("trained") / "run"
+    cfg = compose(
+        "train",
+        [
+            f"paths.root={run_dir.parent}",
+            f"paths.output_dir={run_dir}",
+            f"paths.cache_dir={session_cache}",
+            "logger=none",
+            "trainer.epochs=3",
+            "data.train_fraction=0.25",
+            "model.build.width=16",
+            "model.build.dense_units=32",
+        ],
+    )
+    train(cfg)
+    return run_dir

@@ -23,11 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from har.errors import UserError
+
 WATCH_SHA256 = "eb122f23cdf06ef6bd6c6c5312958ec5cf9d038e2e6d457b8081662c75a42537"
 HAPT_SHA256 = "231bf6d5069671f2b96e1aad89a487270ff8fe4358ad6ce0601f8ee7f5f3a17c"
 
 
-class PackageFileError(RuntimeError):
+class PackageFileError(UserError, RuntimeError):
     """A dataset file inside a package is missing, altered, or names a forbidden global."""
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from har.augment.pipeline import mixup
 from har.data.dataset import Normaliser
 from har.data.recording import WindowSet
 
@@ -28,19 +29,23 @@ def make_dataset(
     seed: int = 0,
     augment: BatchAugment | None = None,
     num_classes: int | None = None,
+    mixup_alpha: float = 0.0,
 ) -> tf.data.Dataset:
-    """Batches of (normalised x (B, T, C), y (B,)) for `fit`, `evaluate` or `predict`.
+    """Batches of (normalised x (B, T, C), y) for `fit`, `evaluate` or `predict`.
 
     Args:
         windows: raw-unit windows of one split.
         normaliser: statistics fit on train.
-        training: shuffle each epoch and apply `augment`; never set for val or test.
+        training: shuffle each epoch and apply `augment` and mixup; never set for val or test.
         seed: shuffling and augmentation seed.
-        augment: batched augmentation, train only.
-        num_classes: if set, labels are one-hot (for label smoothing or mixup).
+        augment: batched augmentation on raw units, train only.
+        num_classes: if set, labels are one-hot (B, K) (needed for label smoothing and mixup).
+        mixup_alpha: > 0 mixes pairs of normalised windows and their one-hot labels.
     """
-    if augment is not None and not training:
+    if (augment is not None or mixup_alpha > 0) and not training:
         raise ValueError("augmentation applies to the training split only")
+    if mixup_alpha > 0 and num_classes is None:
+        raise ValueError("mixup needs one-hot labels: pass num_classes")
     mean = tf.constant(normaliser.mean, dtype=tf.float32)
     std = tf.constant(normaliser.std, dtype=tf.float32)
     labels = windows.y.astype(np.int32)
@@ -48,14 +53,20 @@ def make_dataset(
     if training:
         dataset = dataset.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
-    if augment is not None:
-        counter = tf.data.Dataset.counter()
-        dataset = tf.data.Dataset.zip((dataset, counter)).map(
-            lambda batch, step: (augment(batch[0], tf.stack([tf.constant(seed, tf.int64), step])), batch[1]),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
-    dataset = dataset.map(lambda x, y: ((x - mean) / std, y), num_parallel_calls=tf.data.AUTOTUNE)
-    if num_classes is not None:
-        dataset = dataset.map(lambda x, y: (x, tf.one_hot(y, num_classes)))
+    # A stateless seed per batch: (run seed, batch counter); the counter runs on across epochs.
+    dataset = tf.data.Dataset.zip((dataset, tf.data.Dataset.counter()))
+
+    def transform(batch, step):
+        x, y = batch
+        batch_seed = tf.stack([tf.constant(seed, tf.int64), step])
+        if augment is not None:
+            x = augment(x, batch_seed)
+        x = (x - mean) / std
+        if num_classes is not None:
+            y = tf.one_hot(y, num_classes)
+        if mixup_alpha > 0:
+            x, y = mixup(x, y, batch_seed + tf.constant([0, 1 << 40], tf.int64), mixup_alpha)
+        return x, y
+
+    dataset = dataset.map(transform, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from har.errors import UserError
+
 CHANNELS: tuple[str, ...] = ("ax", "ay", "az", "gx", "gy", "gz")
 UNITS: dict[str, str] = {"ax": "g", "ay": "g", "az": "g", "gx": "rad/s", "gy": "rad/s", "gz": "rad/s"}
 UNLABELLED = -1
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """Bad input data; the message names the file, row, column or key at fault."""
 
 

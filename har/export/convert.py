@@ -8,19 +8,54 @@ ops, which the LiteRT wheel cannot run.
 from __future__ import annotations
 
 import contextlib
-import io
-from collections.abc import Iterable
+import logging
+import os
+import re
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterable, Iterator
 
 import keras
 import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
+from har.errors import UserError
+
 QUANTIZATIONS = ("float32", "float16", "dynamic_int8", "int8")
 
 
-class ConversionError(RuntimeError):
+class ConversionError(UserError, RuntimeError):
     """The model cannot be converted with builtin ops only."""
+
+
+@contextlib.contextmanager
+def quiet_native_output() -> Iterator[None]:
+    """Silence what TensorFlow's converter and LiteRT print from C++ (fds 1 and 2).
+
+    Python-level prints and logging are silenced too; a ConversionError carries the
+    converter's own message, so nothing useful is lost.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    previous_level = logging.getLogger("tensorflow").level
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(open(os.devnull, "w")):
+                yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            logging.getLogger("tensorflow").setLevel(previous_level)
 
 
 def to_tflite(
@@ -54,21 +89,26 @@ def to_tflite(
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     try:
         # Keras prints the SavedModel signature it exports on the way; keep the terminal clean.
-        with contextlib.redirect_stdout(io.StringIO()):
+        with quiet_native_output(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             return converter.convert()
     except Exception as error:  # the converter raises ConverterError and others
         message = str(error)
-        if "Select TF" in message or "flex" in message.lower() or "not supported" in message:
+        ops = sorted(set(re.findall(r"'tf\.(\w+)' op is neither a custom op nor a flex op", message)))
+        if ops or "flex" in message.lower() or "custom op" in message.lower():
             raise ConversionError(
-                f"{model.name}: cannot be converted with TFLite builtin ops only "
-                f"(it needs Select TF ops, which the LiteRT runtime here cannot run): "
-                f"{message.strip().splitlines()[-1]}"
+                f"{model.name}: cannot be converted with TFLite builtin ops only: it needs the TensorFlow "
+                f"op(s) {', '.join(ops) or '(see the converter log)'}, which only Select TF ops provide, and "
+                "the LiteRT runtime cannot run those. Replace the layer or op (LSTMs: unroll=True)."
             ) from None
-        raise ConversionError(f"{model.name}: TFLite conversion failed: {message}") from None
+        raise ConversionError(f"{model.name}: TFLite conversion failed: {message.strip()[-2000:]}") from None
 
 
 def make_interpreter(model_content: bytes, *, num_threads: int = 1) -> Interpreter:
-    return Interpreter(model_content=model_content, num_threads=num_threads)
+    with quiet_native_output():  # "Created TensorFlow Lite XNNPACK delegate for CPU."
+        interpreter = Interpreter(model_content=model_content, num_threads=num_threads)
+        interpreter.allocate_tensors()  # the delegate is applied (and announced) here
+    return interpreter
 
 
 def run_tflite(interpreter: Interpreter, X: np.ndarray) -> np.ndarray:

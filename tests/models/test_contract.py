@@ -33,6 +33,10 @@ def test_model_contract(name):
     tflite = to_tflite(model)  # builtin ops only, or it raises
     lite_probabilities = run_tflite(make_interpreter(tflite), X)
     np.testing.assert_allclose(lite_probabilities, keras_probabilities, atol=1e-4)
+    for variant in ("float16", "dynamic_int8", "int8"):  # every export variant, builtin ops only
+        content = to_tflite(model, variant, representative=(w[None] for w in X))
+        probabilities = run_tflite(make_interpreter(content), X)
+        assert probabilities.shape == (32, 7) and np.isfinite(probabilities).all(), variant
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -1,0 +1,178 @@
+"""`har-ablate`: a grid over chosen factors x seeds, one `train(cfg)` per cell.
+
+    har-ablate name=augmentation 'factors={augment:[none,light,strong,um2017]}' 'seeds=[0,1,2]'
+
+Writes, under the ablation folder: `results.csv` (one row per run), `summary.csv` and
+`summary.md` (mean, std and a 95% t-interval per factor combination, with the seeds and the
+split), and `ablation.png`. W&B runs share `group=<name>` and carry the factors as tags, so a
+dashboard can group by them. A finished cell is not run again when the command is repeated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+from scipy import stats
+
+from har.cli_errors import exit_on_user_error
+from har.config import CONF_DIR, ConfigError, compose
+from har.io import atomic_write, write_text
+
+METRICS = ("test/macro_f1", "test/accuracy", "val/macro_f1", "epochs_trained", "seconds")
+
+
+def cells(factors: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of factor values, in a stable order."""
+    keys = list(factors)
+    return [dict(zip(keys, values)) for values in itertools.product(*(factors[k] for k in keys))]
+
+
+def _cell_name(cell: dict[str, Any], seed: int) -> str:
+    parts = [f"{key.split('.')[-1]}={value}" for key, value in cell.items()]
+    return "_".join(parts + [f"seed={seed}"]).replace("/", "-")
+
+
+def interval(values: list[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean, sample std, and the half-width of a t confidence interval."""
+    array = np.asarray(values, dtype=float)
+    if len(array) < 2:
+        return float(array.mean()), float("nan"), float("nan")
+    std = float(array.std(ddof=1))
+    half = float(stats.t.ppf((1 + confidence) / 2, len(array) - 1) * std / np.sqrt(len(array)))
+    return float(array.mean()), std, half
+
+
+def run_ablation(cfg: DictConfig) -> Path:
+    """Train every cell of the grid (skipping finished ones) and summarise."""
+    from keras import backend
+
+    from har.train import train
+
+    factors = OmegaConf.to_container(cfg.factors, resolve=True)
+    if not factors:
+        raise ConfigError("factors: give at least one factor, e.g. 'factors={augment:[none,light]}'")
+    root = Path(cfg.paths.output_dir)
+    grid = cells(factors)
+    total = len(grid) * len(cfg.seeds)
+    rows = []
+    for number, (cell, seed) in enumerate(itertools.product(grid, cfg.seeds), start=1):
+        run_dir = root / "runs" / _cell_name(cell, seed)
+        metrics_file = run_dir / "metrics.json"
+        if not metrics_file.is_file():
+            overrides = [
+                *cfg.overrides,
+                *[f"{k}={v}" for k, v in cell.items()],
+                f"trainer.seed={seed}",
+                f"paths.output_dir={run_dir}",
+                f"paths.cache_dir={cfg.paths.cache_dir}",
+            ]
+            if cfg.logger_group:
+                overrides += [f"logger.group={cfg.name}", "logger.job_type=ablation"]
+            print(f"[{number}/{total}] {_cell_name(cell, seed)}", flush=True)
+            train(compose("train", overrides))
+            backend.clear_session()
+        else:
+            print(f"[{number}/{total}] {_cell_name(cell, seed)}: done before, reusing", flush=True)
+        metrics = json.loads(metrics_file.read_text())
+        rows.append({**cell, "seed": seed, **{m: metrics[m] for m in METRICS}, "run": str(run_dir)})
+    _write_csv(root / "results.csv", rows)
+    summary = summarise(rows, list(factors), cfg.seeds)
+    _write_csv(root / "summary.csv", summary)
+    split = json.loads((Path(rows[0]["run"]) / "metrics.json").read_text())["subjects"]
+    write_text(root / "summary.md", _markdown(cfg.name, summary, list(factors), cfg.seeds, split))
+    plot(summary, list(factors), root / "ablation.png", cfg.name)
+    print((root / "summary.md").read_text())
+    return root
+
+
+def summarise(rows: list[dict[str, Any]], factors: list[str], seeds: list[int]) -> list[dict[str, Any]]:
+    summary = []
+    for key, group in itertools.groupby(
+        sorted(rows, key=lambda r: [str(r[f]) for f in factors]), key=lambda r: tuple(r[f] for f in factors)
+    ):
+        group = list(group)
+        entry: dict[str, Any] = dict(zip(factors, key))
+        entry["n_seeds"] = len(group)
+        for metric in ("test/macro_f1", "test/accuracy"):
+            mean, std, half = interval([r[metric] for r in group])
+            entry.update({f"{metric} mean": mean, f"{metric} std": std, f"{metric} ci95": half})
+        summary.append(entry)
+    return summary
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, buffer.getvalue())
+
+
+def _markdown(
+    name: str, summary: list[dict[str, Any]], factors: list[str], seeds: list[int], split: dict
+) -> str:
+    lines = [
+        f"# Ablation `{name}`",
+        "",
+        f"Seeds {list(seeds)}; split by subject: train {' '.join(split['train'])}, val {' '.join(split['val'])}, "
+        f"test {' '.join(split['test'])}. Mean ± std over seeds, [95% t-interval].",
+        "",
+        "| " + " | ".join(factors) + " | n | test macro-F1 | test accuracy |",
+        "| " + " | ".join("---" for _ in factors) + " | --- | --- | --- |",
+    ]
+    for entry in summary:
+        cells_text = []
+        for metric in ("test/macro_f1", "test/accuracy"):
+            mean, std, half = entry[f"{metric} mean"], entry[f"{metric} std"], entry[f"{metric} ci95"]
+            cells_text.append(f"{mean:.3f} ± {std:.3f} [{mean - half:.3f}, {mean + half:.3f}]")
+        lines.append(
+            "| "
+            + " | ".join(str(entry[f]) for f in factors)
+            + f" | {entry['n_seeds']} | "
+            + " | ".join(cells_text)
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(summary: list[dict[str, Any]], factors: list[str], path: Path, title: str) -> Path:
+    """Mean test macro-F1 with 95% intervals, one point per factor combination."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [", ".join(str(entry[f]) for f in factors) for entry in summary]
+    means = [entry["test/macro_f1 mean"] for entry in summary]
+    halves = [
+        0 if np.isnan(entry["test/macro_f1 ci95"]) else entry["test/macro_f1 ci95"] for entry in summary
+    ]
+    figure, axis = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4))
+    axis.errorbar(range(len(labels)), means, yerr=halves, fmt="o", capsize=5)
+    axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    axis.set_xlabel(", ".join(factors))
+    axis.set_ylabel("test macro-F1 (mean, 95% CI)")
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"), suffix=".png")
+    plt.close(figure)
+    return path
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="ablate", version_base="1.3")
+@exit_on_user_error
+def main(cfg: DictConfig) -> None:
+    run_ablation(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""`har-augment-preview`: one train window before and after each augmentation, as a PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+import numpy as np
+import tensorflow as tf
+from omegaconf import DictConfig
+
+from har.augment.pipeline import build_pipeline
+from har.cli_errors import exit_on_user_error
+from har.config import CONF_DIR, instantiate, to_container
+from har.data.dataset import load_windows
+from har.data.recording import CHANNELS
+from har.io import atomic_write
+
+
+def preview(cfg: DictConfig) -> Path:
+    """Plot window `cfg.index` of train: the original, each step alone (probability 1), all steps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = load_windows(cfg.data)
+    if not 0 <= cfg.index < len(data.train):
+        raise ValueError(f"index={cfg.index}: train has {len(data.train)} windows")
+    window = data.train.X[cfg.index : cfg.index + 1]  # (1, T, C)
+    seed = tf.constant([cfg.seed, 0], tf.int64)
+    panels = [("original", window[0])]
+    for index, step_cfg in enumerate(cfg.augment.steps):
+        step = instantiate(step_cfg, f"augment.steps[{index}]")
+        name = step_cfg._target_.rsplit(".", 1)[-1]
+        forced = step.func(tf.constant(window), seed, **{**step.keywords, "probability": 1.0})
+        panels.append((f"{name} (strength {step_cfg.strength})", forced.numpy()[0]))
+    pipeline = build_pipeline(cfg.augment)
+    if pipeline is not None:
+        panels.append(
+            (f"pipeline {cfg.augment.name} (as in training)", pipeline(tf.constant(window), seed).numpy()[0])
+        )
+    time = np.arange(window.shape[1]) / data.rate_hz
+    figure, axes = plt.subplots(len(panels), 2, figsize=(11, 1.9 * len(panels)), sharex=True, squeeze=False)
+    for row, (title, values) in enumerate(panels):
+        for column, (triad, unit) in enumerate(((slice(0, 3), "g"), (slice(3, 6), "rad/s"))):
+            axis = axes[row, column]
+            for channel in range(triad.start, triad.stop):
+                axis.plot(time, window[0, :, channel], color=f"C{channel % 3}", alpha=0.25, linewidth=1)
+                axis.plot(
+                    time, values[:, channel], color=f"C{channel % 3}", linewidth=1.2, label=CHANNELS[channel]
+                )
+            axis.set_title(title if column == 0 else "", loc="left", fontsize=9)
+            axis.set_ylabel(unit)
+    axes[0, 0].legend(loc="upper right", fontsize=7, ncols=3)
+    axes[0, 1].legend(loc="upper right", fontsize=7, ncols=3)
+    axes[-1, 0].set_xlabel("s")
+    axes[-1, 1].set_xlabel("s")
+    label = data.class_names[int(data.train.y[cfg.index])]
+    figure.suptitle(f"{cfg.data.name} train window {cfg.index} ({label}); faint: original", fontsize=10)
+    figure.tight_layout()
+    path = Path(cfg.paths.output_dir) / f"augment_{cfg.augment.name}.png"
+    atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"), suffix=".png")
+    plt.close(figure)
+    logger = instantiate(cfg.logger, "logger")
+    with logger.start(
+        run_dir=path.parent, name=f"augment-preview-{cfg.augment.name}", config=to_container(cfg)
+    ):
+        logger.log_image(f"augment/{cfg.augment.name}", path)
+    return path
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="augment_preview", version_base="1.3")
+@exit_on_user_error
+def main(cfg: DictConfig) -> None:
+    print(preview(cfg))
+
+
+if __name__ == "__main__":
+    main()

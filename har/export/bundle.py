@@ -1,0 +1,116 @@
+"""The deployment bundle: .tflite files, manifest.json, comparison.md/json; and reading it back.
+
+A bundle is written into a temporary folder next to its destination and renamed into place
+only when complete, so a killed export never leaves a bundle that looks valid. Reading a
+bundle checks the sha256 of every file the manifest lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from har.errors import UserError
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+class BundleError(UserError, ValueError):
+    """A bundle is incomplete, tampered with, or not a har bundle."""
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_bundle(destination: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> Path:
+    """Write `files` and a manifest listing their sha256, atomically as a folder."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    try:
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+        manifest = {
+            **manifest,
+            "format": FORMAT,
+            "files": {
+                name: {"sha256": sha256(staging / name), "bytes": len(content)}
+                for name, content in files.items()
+            },
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_plain) + "\n")
+        for path in staging.iterdir():
+            with open(path, "rb") as stream:
+                os.fsync(stream.fileno())
+        os.chmod(staging, 0o755)
+        if destination.exists():
+            old = destination.with_name(f".{destination.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(destination, old)
+            os.replace(staging, destination)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return destination
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    folder: Path
+    manifest: dict[str, Any]
+
+    def model(self, variant: str = "float16") -> bytes:
+        name = f"model_{variant}.tflite"
+        if name not in self.manifest["files"]:
+            raise BundleError(f"{self.folder}: no {name} (variants: {', '.join(self.variants)})")
+        return (self.folder / name).read_bytes()
+
+    @property
+    def variants(self) -> list[str]:
+        return [n[len("model_") : -len(".tflite")] for n in self.manifest["files"] if n.endswith(".tflite")]
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.manifest["classes"])
+
+
+def read_bundle(folder: str | Path) -> Bundle:
+    """Open a bundle, verifying every listed file's sha256."""
+    folder = Path(folder)
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise BundleError(f"{folder}: no {MANIFEST}; not a har bundle (or an export that did not finish)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as error:
+        raise BundleError(f"{manifest_path}: not valid JSON ({error})") from None
+    for name, entry in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise BundleError(f"{path}: listed in the manifest but missing")
+        actual = sha256(path)
+        if actual != entry["sha256"]:
+            raise BundleError(
+                f"{path}: sha256 {actual} does not match the manifest's {entry['sha256']}; the file was changed"
+            )
+    return Bundle(folder, manifest)

@@ -1,0 +1,250 @@
+"""`export(cfg)` / `har-export`: a trained run -> compared TFLite variants -> deployment bundle.
+
+    har-export run_dir=outputs/runs/<run>
+
+Converts the best checkpoint to every variant in `export.variants`, evaluates each on the
+run's own test split in LiteRT next to Keras, applies the accuracy guard, and writes the
+bundle (`model_<variant>.tflite`, `manifest.json`, `comparison.md`, `comparison.json`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hydra
+import keras
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+import har
+from har.cli_errors import exit_on_user_error
+from har.config import CONF_DIR, ConfigError, instantiate, to_container
+from har.data.dataset import load_windows
+from har.data.recording import CHANNELS, UNITS
+from har.export import evaluate
+from har.export.bundle import write_bundle
+from har.export.convert import make_interpreter, run_tflite, to_tflite
+from har.export.report import comparison_markdown, print_table
+
+
+class ExportGuardError(RuntimeError):
+    """A guarded variant lost more accuracy than `export.max_accuracy_drop` allows."""
+
+
+@dataclass
+class ExportResult:
+    bundle: Path
+    reports: list[evaluate.VariantReport]
+
+
+def _load_run(run_dir: Path) -> tuple[DictConfig, keras.Model, dict[str, Any]]:
+    missing = [n for n in ("best.keras", "config.yaml", "data.json") if not (run_dir / n).is_file()]
+    if missing:
+        raise ConfigError(f"run_dir={run_dir}: not a finished har-train run (missing {', '.join(missing)})")
+    run_cfg = OmegaConf.load(run_dir / "config.yaml")
+    model = keras.models.load_model(run_dir / "best.keras")
+    return run_cfg, model, json.loads((run_dir / "data.json").read_text())
+
+
+def export(cfg: DictConfig) -> ExportResult:
+    """Convert, compare and bundle the model of `cfg.run_dir`.
+
+    Raises:
+        ConfigError: no such run, or a variant name that does not exist.
+        ConversionError: the model needs Select TF ops.
+        ExportGuardError: a guarded variant lost too much accuracy (nothing is written).
+    """
+    run_dir = Path(cfg.run_dir)
+    run_cfg, model, data_info = _load_run(run_dir)
+    if cfg.cache_dir:
+        run_cfg.data.cache_dir = cfg.cache_dir
+    data = load_windows(run_cfg.data)
+    X_test = data.normaliser(data.test.X)  # (N, T, C) exactly as training evaluated it
+    rng = np.random.default_rng(0)
+    representative = data.normaliser(
+        data.train.X[
+            rng.choice(len(data.train), min(cfg.representative_windows, len(data.train)), replace=False)
+        ]
+    )
+    keras_probabilities = model.predict(X_test, batch_size=256, verbose=0)
+    single = X_test[:1]
+    print(
+        f"exporting {run_dir} ({model.count_params():,} parameters) on {len(X_test)} test windows", flush=True
+    )
+    keras_report = evaluate.report(
+        "keras",
+        keras_probabilities,
+        keras_probabilities,
+        data.test.y,
+        data.class_names,
+        size_bytes=(run_dir / "best.keras").stat().st_size,
+        latency=evaluate.keras_latency(
+            model, single, invocations=cfg.latency.invocations, warmup=cfg.latency.warmup
+        ),
+        throughput=_keras_throughput(model, X_test[: cfg.throughput_batch]),
+    )
+    reports, files = [keras_report], {}
+    for variant in cfg.variants:
+        started = time.perf_counter()
+        content = to_tflite(model, variant, representative=(w[None] for w in representative))
+        probabilities = run_tflite(make_interpreter(content), X_test)
+        reports.append(
+            evaluate.report(
+                variant,
+                probabilities,
+                keras_probabilities,
+                data.test.y,
+                data.class_names,
+                size_bytes=len(content),
+                latency=evaluate.tflite_latency(
+                    content, single, invocations=cfg.latency.invocations, warmup=cfg.latency.warmup
+                ),
+                throughput=evaluate.tflite_throughput(content, X_test, batch=cfg.throughput_batch),
+            )
+        )
+        files[f"model_{variant}.tflite"] = content
+        print(
+            f"  {variant}: {len(content) / 1024:.0f} kB, converted and evaluated in {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
+    print_table(reports)
+    _guard(reports, cfg.guard)
+    manifest = _manifest(model, data, data_info, run_dir, run_cfg, files)
+    comparison = {
+        "run_dir": str(run_dir),
+        "test_windows": len(X_test),
+        "subjects": data.subjects,
+        "reports": [r.to_dict() for r in reports],
+    }
+    files["comparison.json"] = (json.dumps(comparison, indent=2) + "\n").encode()
+    files["comparison.md"] = comparison_markdown(reports, data.subjects, len(X_test), run_dir).encode()
+    bundle = write_bundle(Path(cfg.bundle_dir), files, manifest)
+    _log(cfg, bundle, reports)
+    print(f"bundle: {bundle}", flush=True)
+    return ExportResult(bundle, reports)
+
+
+def _keras_throughput(model: keras.Model, X: np.ndarray) -> float:
+    """Windows per second of `predict` on one batch, after a warm-up call."""
+    model.predict(X, batch_size=len(X), verbose=0)
+    started = time.perf_counter()
+    model.predict(X, batch_size=len(X), verbose=0)
+    return len(X) / (time.perf_counter() - started)
+
+
+def _guard(reports: list[evaluate.VariantReport], guard: DictConfig) -> None:
+    keras_accuracy = reports[0].accuracy
+    by_name = {r.name: r for r in reports}
+    for variant in guard.variants:
+        if variant not in by_name:
+            raise ConfigError(
+                f"guard.variants: {variant!r} is not among the exported variants {list(by_name)[1:]}"
+            )
+        drop = (keras_accuracy - by_name[variant].accuracy) * 100
+        if drop > guard.max_accuracy_drop:
+            raise ExportGuardError(
+                f"{variant} accuracy {by_name[variant].accuracy:.4f} is {drop:.2f} points below Keras "
+                f"({keras_accuracy:.4f}); guard.max_accuracy_drop={guard.max_accuracy_drop}. No bundle written."
+            )
+
+
+def _manifest(
+    model, data, data_info: dict, run_dir: Path, run_cfg: DictConfig, files: dict[str, bytes]
+) -> dict[str, Any]:
+    interpreter = make_interpreter(next(iter(files.values())))
+    interpreter.allocate_tensors()
+
+    def details(items):
+        return [
+            {"name": d["name"], "shape": d["shape"].tolist(), "dtype": np.dtype(d["dtype"]).name}
+            for d in items
+        ]
+
+    return {
+        "har_version": har.__version__,
+        "source": {
+            "run_dir": str(run_dir),
+            "model": run_cfg.model.name,
+            "dataset": run_cfg.data.name,
+            "trial": run_cfg.get("trial", None),
+        },
+        "classes": data.class_names,
+        "channels": list(CHANNELS),
+        "units": UNITS,
+        "rate_hz": data.rate_hz,
+        "window": data.window,
+        "hop": data.hop,
+        "window_s": float(run_cfg.data.window_s),
+        "hop_s": float(run_cfg.data.hop_s),
+        "normalisation": {
+            "mean": data.normaliser.mean.tolist(),
+            "std": data.normaliser.std.tolist(),
+            "formula": "(x - mean) / std, per channel, on raw samples in the units above",
+        },
+        "input": details(interpreter.get_input_details()),
+        "output": details(interpreter.get_output_details()),
+        "parameters": int(model.count_params()),
+    }
+
+
+def _log(cfg: DictConfig, bundle: Path, reports: list[evaluate.VariantReport]) -> None:
+    logger = instantiate(cfg.logger, "logger")
+    columns = [
+        "variant",
+        "size_kB",
+        "accuracy",
+        "macro_f1",
+        "agreement",
+        "max_abs_delta",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "throughput_windows_s",
+    ]
+    rows = [
+        [
+            r.name,
+            r.size_bytes / 1024,
+            r.accuracy,
+            r.macro_f1,
+            r.agreement,
+            r.max_abs_delta,
+            r.latency_p50_ms,
+            r.latency_p95_ms,
+            r.throughput_windows_s,
+        ]
+        for r in reports
+    ]
+    with logger.start(
+        run_dir=Path(cfg.paths.output_dir), name=f"export-{Path(cfg.run_dir).name}", config=to_container(cfg)
+    ):
+        logger.log_table("export/comparison", columns, rows)
+        logger.log_summary(
+            {
+                f"export/{r.name}/{k}": v
+                for r in reports
+                for k, v in (
+                    ("accuracy", r.accuracy),
+                    ("size_bytes", r.size_bytes),
+                    ("latency_p50_ms", r.latency_p50_ms),
+                )
+            }
+        )
+        logger.log_artifact(bundle, name=f"bundle-{Path(cfg.run_dir).name}", type="model")
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="export", version_base="1.3")
+@exit_on_user_error
+def main(cfg: DictConfig) -> None:
+    try:
+        export(cfg)
+    except ExportGuardError as error:
+        print(f"error: {error}", flush=True)
+        raise SystemExit(3) from None
+
+
+if __name__ == "__main__":
+    main()
