@@ -61,3 +61,43 @@ def trained_run(tmp_path_factory, session_cache) -> Path:
     )
     train(cfg)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def strikes_bundle(tmp_path_factory, session_cache) -> Path:
+    """A small model trained on strikes_sim and exported: what the tracker tests stream through."""
+    from har.export.exporter import export
+    from har.train import train
+
+    root = tmp_path_factory.mktemp("strikes")
+    common = [f"paths.root={root}", "logger=none"]
+    train(
+        compose(
+            "train",
+            [
+                *common,
+                f"paths.cache_dir={session_cache}",
+                f"paths.output_dir={root / 'run'}",
+                "data=strikes_sim",
+                "trainer.epochs=4",
+                "model.build.width=16",
+                "model.build.depth=2",
+                "model.build.dense_units=32",
+            ],
+        )
+    )
+    result = export(
+        compose(
+            "export",
+            [
+                *common,
+                f"run_dir={root / 'run'}",
+                f"paths.output_dir={root / 'export'}",
+                "variants=[float32,float16]",
+                "latency.invocations=50",
+                "latency.warmup=5",
+                "guard.max_accuracy_drop=100",
+            ],
+        )
+    )
+    return result.bundle
