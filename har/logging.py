@@ -59,7 +59,8 @@ class NullLogger:
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
-        self.finish(0 if kind is None else 1)
+        # A graceful stop (a pruned trial) is a clean finish; any other exception is a failure.
+        self.finish(0 if kind is None or getattr(error, "graceful", False) else 1)
 
 
 def point_wandb_inside(run_dir: Path) -> Path:
@@ -120,6 +121,8 @@ class WandbLogger(NullLogger):
 
     def log_summary(self, metrics: dict[str, Any]) -> None:
         self.run.summary.update(metrics)
+        if metrics.get("pruned"):
+            self.run.tags = (*self.run.tags, "pruned")
 
     def log_confusion(
         self, split: str, y_true: np.ndarray, y_pred: np.ndarray, class_names: list[str], image: Path

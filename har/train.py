@@ -40,6 +40,19 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
+class RunPruned(Exception):
+    """Raised by an epoch hook to stop a run early on purpose (sweep pruning).
+
+    The run is logged as pruned and finished cleanly; the exception then propagates.
+    """
+
+    graceful = True
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__(f"pruned at epoch {epoch}")
+        self.epoch = epoch
+
+
 @dataclass
 class TrainResult:
     metrics: dict[str, Any]
@@ -259,13 +272,20 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
             hooks=epoch_hooks,
         )
         warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")  # ours is tf.data
-        model.fit(
-            train_ds,
-            epochs=int(trainer.epochs),
-            verbose=0,
-            callbacks=[epoch_end],
-            class_weight=_class_weight(data.train.y, num_classes, trainer.class_weight),
-        )
+        try:
+            model.fit(
+                train_ds,
+                epochs=int(trainer.epochs),
+                verbose=0,
+                callbacks=[epoch_end],
+                class_weight=_class_weight(data.train.y, num_classes, trainer.class_weight),
+            )
+        except RunPruned as pruned:
+            logger.log_summary(
+                {"pruned": True, "pruned_at_epoch": pruned.epoch, "best/val/macro_f1": epoch_end.best}
+            )
+            print(f"pruned at epoch {pruned.epoch} (best {trainer.monitor} {epoch_end.best:.4f})", flush=True)
+            raise
         metrics = _evaluate_best(checkpoint, data, run_dir, logger, epoch_end)
         metrics.update(
             {

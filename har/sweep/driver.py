@@ -1,0 +1,221 @@
+"""`run_sweep(cfg)` / `har-sweep`: create or resume a study, run workers, summarise, export.
+
+    har-sweep                                   # the default study on watch, journal storage
+    har-sweep sweep.workers=2 sweep.n_trials=40
+    har-sweep sweep.storage=postgresql+psycopg2://har:***@db:5432/har   # run on each machine
+
+Rerunning the same command resumes the study up to `n_trials` in total.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hydra
+import optuna
+from omegaconf import DictConfig, OmegaConf
+from optuna.trial import TrialState
+
+from har.cli_errors import exit_on_user_error
+from har.config import CONF_DIR, ConfigError, compose, instantiate
+from har.sweep.space import parse_space
+from har.sweep.storage import make_storage
+from har.sweep.summary import summarise
+
+
+@dataclass
+class SweepResult:
+    study: optuna.Study
+    sweep_dir: Path
+    summary: dict[str, Any]
+    export_bundle: Path | None = None
+
+
+def worker_config(cfg: DictConfig) -> DictConfig:
+    """What each worker process needs, resolved (workers do not run Hydra themselves)."""
+    sweep = cfg.sweep
+    name = str(sweep.search_space)
+    space_file = Path(name) if name.endswith(".yaml") else CONF_DIR / "search_space" / f"{name}.yaml"
+    if not space_file.is_file():
+        known = ", ".join(sorted(p.stem for p in (CONF_DIR / "search_space").glob("*.yaml")))
+        raise ConfigError(
+            f"sweep.search_space={name!r}: no such search space (known: {known}, or a path to a .yaml)"
+        )
+    space_cfg = OmegaConf.load(space_file)
+    return OmegaConf.create(
+        {
+            "study": sweep.study,
+            "storage": sweep.storage,
+            "sweep_dir": str(Path(cfg.paths.output_dir).resolve()),
+            "n_trials": int(sweep.n_trials),
+            "timeout": sweep.timeout,
+            "workers": int(sweep.workers),
+            "gpus": list(sweep.gpus or []),
+            "objectives": list(sweep.objectives),
+            "sampler": OmegaConf.to_container(sweep.sampler, resolve=True),
+            "pruner": OmegaConf.to_container(sweep.pruner, resolve=True),
+            "heartbeat": OmegaConf.to_container(sweep.heartbeat, resolve=True),
+            "search_space": OmegaConf.to_container(space_cfg, resolve=True),
+            "search_space_name": str(sweep.search_space),
+            "train_overrides": list(sweep.train_overrides),
+            "logger_group": bool(sweep.logger_group),
+            "paths": {
+                "root": str(Path(cfg.paths.root).resolve()),
+                "cache_dir": str(Path(cfg.paths.cache_dir).resolve()),
+            },
+        }
+    )
+
+
+def _check(cfg: DictConfig) -> None:
+    sweep = cfg.sweep
+    if len(sweep.objectives) != len(sweep.directions):
+        raise ConfigError(
+            f"sweep.objectives ({len(sweep.objectives)}) and sweep.directions ({len(sweep.directions)}) differ in length"
+        )
+    for direction in sweep.directions:
+        if direction not in ("maximize", "minimize"):
+            raise ConfigError(f"sweep.directions: {direction!r} is not maximize or minimize")
+    if sweep.workers < 1 or sweep.n_trials < 1:
+        raise ConfigError(
+            f"sweep.workers={sweep.workers}, sweep.n_trials={sweep.n_trials}: both must be >= 1"
+        )
+
+
+def _progress(study: optuna.Study, seen: set[int], total: int, started: float) -> None:
+    """One line per trial that finished since the last call."""
+    trials = study.get_trials(deepcopy=False)
+    done = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)]
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    for trial in sorted(done, key=lambda t: t.number):
+        if trial.number in seen:
+            continue
+        seen.add(trial.number)
+        value = f"{trial.values[0]:.4f}" if trial.values else "-"
+        best = (
+            max((t.values[0] for t in complete), default=float("nan"))
+            if len(study.directions) == 1 and study.direction == optuna.study.StudyDirection.MAXIMIZE
+            else float("nan")
+        )
+        detail = (
+            trial.user_attrs.get("error", "")[:120]
+            if trial.state == TrialState.FAIL
+            else f"epochs {trial.user_attrs.get('epochs_trained', '?')}"
+        )
+        print(
+            f"[{len(done):>3}/{total}] trial {trial.number:>3} {trial.state.name:<8} {value}  {' '.join(trial.user_attrs.get('overrides', []))}  "
+            f"({detail}, {trial.user_attrs.get('seconds', '?')}s)  best {best:.4f}  elapsed {time.time() - started:.0f}s",
+            flush=True,
+        )
+
+
+def run_sweep(cfg: DictConfig) -> SweepResult:
+    """Run (or resume) the study of `cfg.sweep` to `n_trials`, then summarise and export."""
+    _check(cfg)
+    sweep_dir = Path(cfg.paths.output_dir)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    worker_cfg = worker_config(cfg)
+    parse_space(
+        worker_cfg.search_space, f"search_space={cfg.sweep.search_space}"
+    )  # fail now, not in N workers
+    instantiate(cfg.sweep.sampler, "sweep.sampler")
+    instantiate(cfg.sweep.pruner, "sweep.pruner")
+    config_path = sweep_dir / "sweep.yaml"
+    OmegaConf.save(worker_cfg, config_path)
+    storage = make_storage(cfg.sweep.storage, sweep_dir / "journal.log")
+    study = optuna.create_study(
+        study_name=cfg.sweep.study,
+        storage=storage,
+        directions=list(cfg.sweep.directions),
+        load_if_exists=True,
+    )
+    if study.metric_names is None:
+        study.set_metric_names(list(cfg.sweep.objectives))
+    print(
+        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {cfg.sweep.workers} worker(s), storage "
+        f"{'journal ' + str(sweep_dir / 'journal.log') if not cfg.sweep.storage else 'SQL'}; logs in {sweep_dir / 'workers'}",
+        flush=True,
+    )
+    logs = sweep_dir / "workers"
+    logs.mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    processes = []
+    for index in range(int(cfg.sweep.workers)):
+        log = open(logs / f"worker-{index}.log", "a")  # noqa: SIM115 (closed below, after the worker)
+        processes.append(
+            (
+                subprocess.Popen(
+                    [sys.executable, "-m", "har.sweep.worker", str(config_path), str(index)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                ),
+                log,
+            )
+        )
+    started, seen = time.time(), set()
+    try:
+        while any(p.poll() is None for p, _ in processes):
+            _progress(study, seen, int(cfg.sweep.n_trials), started)
+            time.sleep(2)
+    except KeyboardInterrupt:
+        for process, _ in processes:
+            process.terminate()
+        raise
+    finally:
+        for _, log in processes:
+            log.close()
+    _progress(study, seen, int(cfg.sweep.n_trials), started)
+    broken = [i for i, (p, _) in enumerate(processes) if p.returncode != 0]
+    if broken:
+        print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
+    summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
+    print((sweep_dir / "summary.md").read_text(), flush=True)
+    bundle = None
+    if cfg.sweep.export and summary["best"]:
+        from har.export.exporter import export
+
+        best = summary["best"][min(int(cfg.sweep.pareto_index), len(summary["best"]) - 1)]
+        export_cfg = compose(
+            "export",
+            [
+                f"run_dir={best.user_attrs['run_dir']}",
+                f"paths.root={cfg.paths.root}",
+                f"paths.output_dir={sweep_dir / 'export'}",
+                *cfg.sweep.export_overrides,
+            ],
+        )
+        export_cfg.logger = cfg.logger
+        export_cfg.logger.job_type = "export"
+        bundle = export(export_cfg).bundle
+    return SweepResult(study, sweep_dir, summary, bundle)
+
+
+def best_run_dir(
+    storage: str | None, study_name: str, journal: Path | None = None, pareto_index: int = 0
+) -> Path:
+    """The run folder of a study's best trial (for `har-export study=...`)."""
+    study = optuna.load_study(
+        study_name=study_name, storage=make_storage(storage, journal or Path("journal.log"))
+    )
+    best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
+    return Path(best[min(pareto_index, len(best) - 1)].user_attrs["run_dir"])
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="sweep", version_base="1.3")
+@exit_on_user_error
+def main(cfg: DictConfig) -> None:
+    result = run_sweep(cfg)
+    print(f"sweep folder: {result.sweep_dir}")
+    if result.export_bundle:
+        print(f"bundle: {result.export_bundle}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""One trial: sample -> overrides -> compose the train config -> train(cfg) -> objective values."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import optuna
+from omegaconf import DictConfig
+
+from har.config import compose
+from har.sweep import space as search_space
+
+# Objectives computed after training from the best checkpoint rather than read from metrics.
+TFLITE_OBJECTIVES = ("tflite/latency_ms", "tflite/size_kb")
+
+
+def _tflite_objectives(run_dir: Path, input_shape: tuple[int, int]) -> dict[str, float]:
+    import keras
+    import numpy as np
+
+    from har.export.convert import to_tflite
+    from har.export.evaluate import tflite_latency
+
+    content = to_tflite(keras.models.load_model(run_dir / "best.keras"), "float16")
+    p50, _ = tflite_latency(content, np.zeros((1, *input_shape), np.float32), invocations=300, warmup=30)
+    return {"tflite/latency_ms": p50, "tflite/size_kb": len(content) / 1024}
+
+
+def run_trial(
+    trial: optuna.Trial, cfg: DictConfig, params: list[search_space.Param], sweep_dir: Path
+) -> list[float]:
+    """Train one sampled configuration; raise optuna.TrialPruned when the pruner says so."""
+    from keras import backend
+
+    from har.train import RunPruned, train
+
+    values = search_space.sample(params, trial)
+    overrides = search_space.to_overrides(values)
+    run_dir = sweep_dir / "trials" / f"{trial.number:04d}"
+    trial.set_user_attr("overrides", overrides)
+    trial.set_user_attr("run_dir", str(run_dir))
+    train_cfg = compose(
+        "train",
+        [
+            *cfg.train_overrides,
+            *overrides,
+            f"paths.root={cfg.paths.root}",
+            f"paths.output_dir={run_dir}",
+            f"paths.cache_dir={cfg.paths.cache_dir}",
+            f"logger.group={cfg.study}" if cfg.logger_group else "logger.group=null",
+            "logger.job_type=trial",
+        ],
+    )
+    objectives = list(cfg.objectives)
+    single = len(objectives) == 1
+    monitor = objectives[0]
+
+    def report(epoch: int, metrics: dict[str, float]) -> None:
+        if not single or monitor not in metrics:
+            return
+        trial.report(metrics[monitor], epoch)
+        if trial.should_prune():
+            raise RunPruned(epoch)
+
+    started = time.perf_counter()
+    try:
+        result = train(train_cfg, epoch_hooks=[report])
+    except RunPruned as pruned:
+        trial.set_user_attr("pruned_at_epoch", pruned.epoch)
+        trial.set_user_attr("epochs_trained", pruned.epoch)
+        raise optuna.TrialPruned(f"pruned at epoch {pruned.epoch}") from None
+    finally:
+        backend.clear_session()
+        trial.set_user_attr("seconds", round(time.perf_counter() - started, 1))
+    metrics: dict[str, Any] = dict(result.metrics)
+    if any(o in TFLITE_OBJECTIVES for o in objectives):
+        metrics.update(
+            _tflite_objectives(run_dir, (int(train_cfg.data.window_s * train_cfg.data.rate_hz), 6))
+        )
+    for key in ("model/params", "test/macro_f1", "test/accuracy", "epochs_trained", "best_epoch"):
+        trial.set_user_attr(key, metrics[key])
+    trial.set_user_attr("wandb_run_id", result.wandb_run_id)
+    return [float(metrics[o]) for o in objectives]
+
+
+def describe_error(error: BaseException) -> str:
+    """The reason a trial failed, as stored in its user attributes."""
+    last = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" (at {Path(last.filename).name}:{last.lineno})" if last else ""
+    return f"{type(error).__name__}: {error}{where}"[:2000]

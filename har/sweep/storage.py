@@ -1,0 +1,104 @@
+"""Study storage (an embedded journal file, or any SQLAlchemy URL) and trial heartbeats.
+
+Heartbeats are har's own, the same for every backend (Optuna 5's journal storage has none):
+a thread stamps the running trial every `interval` seconds; any worker that starts a trial
+first fails the RUNNING trials whose stamp is older than `grace` seconds (their worker died)
+and queues each one once more with the same parameters.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import optuna
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+from optuna.trial import TrialState
+
+from har.config import ConfigError
+
+HEARTBEAT = "har:heartbeat"
+RETRY_OF = "har:retry_of"
+
+
+def make_storage(url: str | None, journal: Path) -> BaseStorage:
+    """`url` None: a journal file at `journal` (safe for several processes on one machine)."""
+    if not url:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(journal), lock_obj=JournalFileOpenLock(str(journal))))
+    try:
+        return RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+    except Exception as error:  # sqlalchemy and drivers raise many types
+        raise ConfigError(
+            f"sweep.storage={_redact(url)}: cannot open ({type(error).__name__}: {str(error).splitlines()[0]})"
+        ) from None
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+class Heartbeat:
+    """Stamp a trial every `interval` seconds from a daemon thread, while in a `with` block."""
+
+    def __init__(self, storage: BaseStorage, trial_id: int, interval: float) -> None:
+        self.storage, self.trial_id, self.interval = storage, trial_id, interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.storage.set_trial_system_attr(self.trial_id, HEARTBEAT, time.time())
+            except Exception:  # the trial finished meanwhile; nothing to stamp
+                return
+            self.stop.wait(self.interval)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def fail_stale_trials(study: optuna.Study, grace: float, max_retry: int = 1) -> list[int]:
+    """FAIL RUNNING trials without a heartbeat for `grace` seconds; queue a retry of each.
+
+    Returns the numbers of the trials failed here. Two workers may race on the same stale
+    trial; only the one whose state change succeeds queues the retry.
+    """
+    storage = study._storage
+    now = time.time()
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        stamp = trial.system_attrs.get(HEARTBEAT)
+        started = trial.datetime_start.timestamp() if trial.datetime_start else now
+        if now - (stamp if stamp is not None else started) <= grace:
+            continue
+        try:
+            if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+                continue
+        except RuntimeError:  # another worker finished or failed it first
+            continue
+        storage.set_trial_user_attr(
+            trial._trial_id, "error", f"worker stopped sending heartbeats for over {grace:.0f} s (killed?)"
+        )
+        failed.append(trial.number)
+        original = trial.system_attrs.get(RETRY_OF, trial.number)
+        retries = sum(1 for t in study.get_trials(deepcopy=False) if t.system_attrs.get(RETRY_OF) == original)
+        if retries < max_retry:
+            study.enqueue_trial(trial.params, user_attrs={"retry_of": original}, skip_if_exists=False)
+            # mark the queued trial so its own retries count against the same original
+            waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))[-1]
+            storage.set_trial_system_attr(waiting._trial_id, RETRY_OF, original)
+    return failed
