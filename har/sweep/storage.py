@@ -85,14 +85,15 @@ def fail_stale_trials(study: optuna.Study, grace: float, max_retry: int = 1) -> 
         started = trial.datetime_start.timestamp() if trial.datetime_start else now
         if now - (stamp if stamp is not None else started) <= grace:
             continue
+        reason = f"worker stopped sending heartbeats for over {grace:.0f} s (killed?)"
         try:
+            storage.set_trial_user_attr(
+                trial._trial_id, "error", reason
+            )  # a finished trial cannot be annotated
             if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
                 continue
         except RuntimeError:  # another worker finished or failed it first
             continue
-        storage.set_trial_user_attr(
-            trial._trial_id, "error", f"worker stopped sending heartbeats for over {grace:.0f} s (killed?)"
-        )
         failed.append(trial.number)
         original = trial.system_attrs.get(RETRY_OF, trial.number)
         retries = sum(1 for t in study.get_trials(deepcopy=False) if t.system_attrs.get(RETRY_OF) == original)

@@ -8,7 +8,6 @@ storage. Thread counts and the GPU are set from the environment before TensorFlo
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -51,15 +50,19 @@ def work(cfg: DictConfig, index: int) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sweep_dir = Path(cfg.sweep_dir)
     storage = make_storage(cfg.storage, sweep_dir / "journal.log")
+    sampler_cfg = cfg.sampler.copy()
+    if "seed" in sampler_cfg:  # the same seed in every worker would sample the same points
+        sampler_cfg.seed = int(sampler_cfg.seed) + 1000 * index
     study = optuna.load_study(
         study_name=cfg.study,
         storage=storage,
-        sampler=instantiate(cfg.sampler, "sweep.sampler"),
+        sampler=instantiate(sampler_cfg, "sweep.sampler"),
         pruner=instantiate(cfg.pruner, "sweep.pruner"),
     )
     params = parse_space(OmegaConf.to_container(cfg.search_space), f"search_space={cfg.search_space_name}")
-    # On one machine the count-then-ask step is locked, so N workers finish exactly n_trials.
-    lock = FileLock(str(sweep_dir / "ask.lock")) if not cfg.storage else contextlib.nullcontext()
+    # The count-then-ask step is locked among this machine's workers, so they finish exactly
+    # n_trials; workers on other machines (SQL storage) may overshoot by one trial each.
+    lock = FileLock(str(sweep_dir / "ask.lock"))
     deadline = time.time() + cfg.timeout if cfg.timeout else None
     ran = 0
     while deadline is None or time.time() < deadline:

@@ -1,0 +1,74 @@
+"""Search spaces produce exactly the expected overrides, conditional parameters included."""
+
+from __future__ import annotations
+
+import pytest
+from optuna.trial import FixedTrial
+
+from har.config import ConfigError
+from har.sweep.space import parse_space, sample, to_overrides
+
+SPACE = {
+    "params": {
+        "model": {"type": "categorical", "choices": ["cnn", "dscnn"]},
+        "optimizer.learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+        "model.build.depth": {"type": "int", "low": 2, "high": 4, "when": {"model": "cnn"}},
+        "augment": {"type": "categorical", "choices": ["none", "light"]},
+    }
+}
+
+
+def test_overrides_with_the_conditional_parameter():
+    params = parse_space(SPACE)
+    values = sample(
+        params,
+        FixedTrial(
+            {"model": "cnn", "optimizer.learning_rate": 0.002, "model.build.depth": 3, "augment": "light"}
+        ),
+    )
+    assert to_overrides(values) == [
+        "model=cnn",
+        "optimizer.learning_rate=0.002",
+        "model.build.depth=3",
+        "augment=light",
+    ]
+
+
+def test_conditional_parameter_absent_for_the_other_choice():
+    params = parse_space(SPACE)
+    values = sample(
+        params, FixedTrial({"model": "dscnn", "optimizer.learning_rate": 0.001, "augment": "none"})
+    )
+    assert to_overrides(values) == ["model=dscnn", "optimizer.learning_rate=0.001", "augment=none"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"x": {"type": "normal"}}, r"x.type='normal'"),
+        ({"x": {"type": "float", "low": 2, "high": 1}}, "need low < high"),
+        ({"x": {"type": "float", "low": 0, "high": 1, "log": True}}, "log scale needs low > 0"),
+        ({"x": {"type": "categorical", "choices": []}}, "give at least one choice"),
+        (
+            {"x": {"type": "int", "low": 1, "high": 3, "when": {"model": "cnn"}}},
+            "'model' is not a parameter declared before it",
+        ),
+        ({"x": {"type": "int", "low": 1, "high": 3, "step_size": 2}}, r"unknown field\(s\) step_size"),
+    ],
+)
+def test_bad_spaces_name_the_parameter(spec, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_space({"params": spec})
+
+
+def test_every_shipped_search_space_parses_and_composes(compose_train):
+    from har.config import CONF_DIR
+
+    for path in (CONF_DIR / "search_space").glob("*.yaml"):
+        import yaml
+
+        params = parse_space(yaml.safe_load(path.read_text()), path.stem)
+        choice = {p.key: (p.choices[0] if p.type == "categorical" else p.low) for p in params}
+        overrides = to_overrides(sample(params, FixedTrial(choice)))
+        cfg = compose_train(*overrides)  # every sampled key exists in the train config
+        assert cfg.model.name
