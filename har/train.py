@@ -81,6 +81,20 @@ def _check_trainer(trainer: DictConfig) -> None:
             raise ConfigError(f"trainer.{key}={trainer[key]!r}: expected one of {', '.join(allowed)}")
 
 
+def _set_threads(threads: int) -> None:
+    """Cap TensorFlow's thread pools (e.g. two runs side by side on two cores).
+
+    Only possible before TensorFlow's runtime starts; later calls leave the pools as they are.
+    """
+    if tf.config.threading.get_intra_op_parallelism_threads() == threads:
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+    except RuntimeError:
+        print(f"trainer.threads={threads}: TensorFlow already started; thread pools unchanged", flush=True)
+
+
 def _strategy(name: str, logical_cpus: int) -> tf.distribute.Strategy:
     """`mirrored` replicates over every visible GPU; with none, over `logical_cpus` CPU devices.
 
@@ -213,6 +227,8 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
     run_dir = Path(cfg.paths.output_dir)
     trainer = cfg.trainer
     _check_trainer(trainer)
+    if trainer.threads:
+        _set_threads(int(trainer.threads))
     strategy = _strategy(trainer.strategy, int(trainer.logical_cpus))
     keras.utils.set_random_seed(int(trainer.seed))
     if trainer.deterministic:

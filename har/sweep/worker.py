@@ -91,8 +91,16 @@ def main() -> None:
     path, index = Path(sys.argv[1]), int(sys.argv[2])
     cfg = OmegaConf.load(path)
     pin_resources(cfg, index)
-    import har  # noqa: F401  (quiet TensorFlow before it loads)
+    # isort: off
+    import har  # noqa: F401  (sets TensorFlow's quiet defaults before it loads)
+    import tensorflow as tf
 
+    # isort: on
+
+    # The environment variables above cover OpenMP; TensorFlow's own pools are set here,
+    # before its runtime starts.
+    tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
+    tf.config.threading.set_inter_op_parallelism_threads(int(os.environ["TF_NUM_INTEROP_THREADS"]))
     ran = work(cfg, index)
     print(f"[worker {index}] ran {ran} trial(s)", flush=True)
 

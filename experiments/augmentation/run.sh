@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The augmentation study: none / light / strong / um2017 on watch, seeds 0 1 2, default model
+# and training. Two har-ablate processes (one thread each) share the grid on a 2-core machine;
+# the last call only summarises (every cell is done by then, so it trains nothing).
+set -euo pipefail
+root=${1:-outputs}
+common=(name=augmentation "seeds=[0,1,2]" "paths.root=$root" 'overrides=["trainer.threads=1"]')
+export OMP_NUM_THREADS=1
+har-ablate "${common[@]}" 'factors={augment:[none,light]}' > "$root/augmentation-a.log" 2>&1 &
+har-ablate "${common[@]}" 'factors={augment:[strong,um2017]}' > "$root/augmentation-b.log" 2>&1
+wait
+har-ablate "${common[@]}" 'factors={augment:[none,light,strong,um2017]}'
