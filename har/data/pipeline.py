@@ -16,6 +16,9 @@ from har.augment.pipeline import mixup
 from har.data.dataset import Normaliser
 from har.data.recording import WindowSet
 
+# Batches augmented per call (see make_dataset).
+AUGMENT_CHUNK = 8
+
 # (x (B, T, C), seed (2,) int) -> (B, T, C)
 BatchAugment = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
@@ -52,21 +55,30 @@ def make_dataset(
     dataset = tf.data.Dataset.from_tensor_slices((windows.X.astype(np.float32), labels))
     if training:
         dataset = dataset.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-    # A stateless seed per batch: (run seed, batch counter); the counter runs on across epochs.
+    if augment is not None:
+        # Augmentation costs mostly per call, not per window: augment chunks of
+        # AUGMENT_CHUNK batches at once, then cut them back into batches.
+        dataset = dataset.batch(batch_size * AUGMENT_CHUNK)
+        # A stateless seed per chunk: (run seed, chunk counter); the counter restarts each
+        # epoch, but the shuffle puts other windows in each chunk.
+        dataset = tf.data.Dataset.zip((dataset, tf.data.Dataset.counter())).map(
+            lambda batch, step: (augment(batch[0], tf.stack([tf.constant(seed, tf.int64), step])), batch[1]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        dataset = dataset.rebatch(batch_size)
+    else:
+        dataset = dataset.batch(batch_size)
     dataset = tf.data.Dataset.zip((dataset, tf.data.Dataset.counter()))
 
-    def transform(batch, step):
+    def finish(batch, step):
         x, y = batch
-        batch_seed = tf.stack([tf.constant(seed, tf.int64), step])
-        if augment is not None:
-            x = augment(x, batch_seed)
         x = (x - mean) / std
         if num_classes is not None:
             y = tf.one_hot(y, num_classes)
         if mixup_alpha > 0:
-            x, y = mixup(x, y, batch_seed + tf.constant([0, 1 << 40], tf.int64), mixup_alpha)
+            x, y = mixup(x, y, tf.stack([tf.constant(seed, tf.int64), step + (1 << 40)]), mixup_alpha)
         return x, y
 
-    dataset = dataset.map(transform, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
