@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,8 @@ def _progress(study: optuna.Study, seen: set[int], total: int, started: float) -
 def run_sweep(cfg: DictConfig) -> SweepResult:
     """Run (or resume) the study of `cfg.sweep` to `n_trials`, then summarise and export."""
     _check(cfg)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     sweep_dir = Path(cfg.paths.output_dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
     worker_cfg = worker_config(cfg)

@@ -23,17 +23,19 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
                 "number": trial.number,
                 "state": trial.state.name,
                 **{
-                    f"value/{name}": (values[i] if i < len(values) else "")
+                    f"value/{name}": (values[i] if i < len(values) else None)
                     for i, name in enumerate(
                         study.metric_names or [f"objective_{i}" for i in range(len(study.directions))]
                     )
                 },
-                "test/macro_f1": trial.user_attrs.get("test/macro_f1", ""),
-                "model/params": trial.user_attrs.get("model/params", ""),
-                "epochs": trial.user_attrs.get("epochs_trained", ""),
-                "seconds": trial.user_attrs.get("seconds", ""),
+                "test/macro_f1": trial.user_attrs.get("test/macro_f1", None),
+                "model/params": trial.user_attrs.get("model/params", None),
+                "epochs": trial.user_attrs.get("epochs_trained", None),
+                "seconds": trial.user_attrs.get("seconds", None),
                 "overrides": " ".join(trial.user_attrs.get("overrides", [])),
-                "error": trial.user_attrs.get("error", ""),
+                "error": trial.user_attrs.get(
+                    "error", ""
+                ),  # strings stay strings: W&B tables want one type per column
                 "run_dir": trial.user_attrs.get("run_dir", ""),
             }
         )

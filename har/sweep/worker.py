@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -48,6 +49,7 @@ def work(cfg: DictConfig, index: int) -> int:
     from har.sweep.storage import Heartbeat, fail_stale_trials, make_storage
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     sweep_dir = Path(cfg.sweep_dir)
     storage = make_storage(cfg.storage, sweep_dir / "journal.log")
     sampler_cfg = cfg.sampler.copy()

@@ -123,10 +123,20 @@ def test_pruning_prunes_a_deliberately_bad_trial(compose_sweep, tmp_path):
     )
     study.enqueue_trial({"optimizer.learning_rate": 3e-3})  # a good trial first
     study.enqueue_trial({"optimizer.learning_rate": 1e-9})  # then one that cannot learn
+    cfg.logger = compose_sweep("logger=wandb").logger  # the summary run must take mixed states
     result = run_sweep(cfg).study
     good, bad = result.get_trials()
     assert good.state == TrialState.COMPLETE and bad.state == TrialState.PRUNED
     assert bad.user_attrs["pruned_at_epoch"] < 4
+    from har.logging import read_run
+
+    summary = read_run(next((sweep_dir / "wandb").glob("offline-run-*")))
+    assert summary["run"]["job_type"] == "sweep-summary" and summary["summary"]["best/number"] == 0
+    trial_runs = [read_run(p) for p in sweep_dir.glob("trials/*/wandb/offline-run-*")]
+    assert {r["run"]["group"] for r in trial_runs} == {cfg.sweep.study} and len(trial_runs) == 2
+    assert [
+        r["summary"].get("pruned", False) for r in sorted(trial_runs, key=lambda r: r["run"]["id"])
+    ].count(True) == 1
 
 
 def _postgres_url() -> str:
