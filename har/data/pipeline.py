@@ -67,6 +67,10 @@ def make_dataset(
             deterministic=True,
         )
         dataset = dataset.rebatch(batch_size)
+        # Each full chunk gives AUGMENT_CHUNK batches and the last one ceil(rest / batch), so
+        # the count is the same as batching directly; say so, or Keras cannot count steps.
+        batches = -(-len(windows) // batch_size)
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     else:
         dataset = dataset.batch(batch_size)
     dataset = tf.data.Dataset.zip((dataset, tf.data.Dataset.counter()))

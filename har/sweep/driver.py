@@ -215,9 +215,32 @@ def best_run_dir(
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
     result = run_sweep(cfg)
-    print(f"sweep folder: {result.sweep_dir}")
+    print(where_everything_is(result))
+
+
+def where_everything_is(result: SweepResult) -> str:
+    """The closing lines of `har-sweep`: every output, and how to upload the W&B runs."""
+    folder = result.sweep_dir
+    runs = sorted(folder.glob("**/wandb/offline-run-*"))
+    lines = [
+        "",
+        "outputs:",
+        f"  sweep summary      {folder / 'summary.md'}  (trials.csv, best_config.yaml, best_command.txt, *.png)",
+        f"  trial runs         {folder / 'trials'}/<number>/  (best.keras, metrics.json, confusion_test.png)",
+    ]
     if result.export_bundle:
-        print(f"bundle: {result.export_bundle}")
+        lines += [
+            f"  comparison table   {result.export_bundle / 'comparison.md'}",
+            f"  deployment bundle  {result.export_bundle}  (model_float16.tflite, manifest.json)",
+        ]
+    if runs:
+        lines += [
+            f"  W&B offline runs   {len(runs)} under {folder} (one per trial, the summary, the export)",
+            f"  upload them later  wandb sync {folder}/trials/*/wandb/offline-run-* {folder}/wandb/offline-run-*"
+            + (f" {result.export_bundle.parent}/wandb/offline-run-*" if result.export_bundle else "")
+            + "   (needs WANDB_API_KEY)",
+        ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -51,3 +51,17 @@ def test_augmentation_sees_raw_units_and_a_seed_per_batch(compose_train):
     x, _ = next(iter(dataset))
     expected_mean = data.normaliser(data.train.X + 0.0).mean()
     np.testing.assert_allclose(x.numpy().mean(), expected_mean, atol=1e-4)  # counter 0 first
+
+
+def test_augmented_batches_match_plain_batching_in_count_and_size(compose_train):
+    from har.augment import build_pipeline
+
+    cfg = compose_train("augment=light")
+    data = load_windows(cfg.data)
+    plain = make_dataset(data.train, data.normaliser, batch_size=64, training=True)
+    augmented = make_dataset(
+        data.train, data.normaliser, batch_size=64, training=True, augment=build_pipeline(cfg.augment)
+    )
+    sizes = [len(y) for _, y in augmented]
+    assert sizes == [len(y) for _, y in plain] and int(augmented.cardinality()) == len(sizes)
+    assert sum(sizes) == len(data.train)
