@@ -36,8 +36,9 @@ def cells(factors: dict[str, list[Any]]) -> list[dict[str, Any]]:
 
 
 def _cell_name(cell: dict[str, Any], seed: int) -> str:
-    parts = [f"{key.split('.')[-1]}={value}" for key, value in cell.items()]
-    return "_".join(parts + [f"seed={seed}"]).replace("/", "-")
+    # no '=' or '/': the name becomes part of a path passed as a Hydra override
+    parts = [f"{key.split('.')[-1]}-{value}" for key, value in cell.items()]
+    return "_".join(parts + [f"seed-{seed}"]).replace("/", "-").replace("=", "-")
 
 
 def interval(values: list[float], confidence: float = 0.95) -> tuple[float, float, float]:

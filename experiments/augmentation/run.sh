@@ -4,6 +4,7 @@
 # the last call only summarises (every cell is done by then, so it trains nothing).
 set -euo pipefail
 root=${1:-outputs}
+mkdir -p "$root"
 common=(name=augmentation "seeds=[0,1,2]" "paths.root=$root" 'overrides=["trainer.threads=1"]')
 export OMP_NUM_THREADS=1
 har-ablate "${common[@]}" 'factors={augment:[none,light]}' > "$root/augmentation-a.log" 2>&1 &

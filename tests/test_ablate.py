@@ -1,0 +1,48 @@
+"""har-ablate: a factors x seeds grid, summary with intervals, resumable."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from har.ablate import interval, run_ablation
+from har.config import compose
+
+
+def test_interval_is_a_t_interval():
+    mean, std, half = interval([0.8, 0.9, 1.0])
+    assert mean == pytest.approx(0.9) and std == pytest.approx(0.1)
+    assert half == pytest.approx(4.302653 * 0.1 / 3**0.5, rel=1e-5)  # t(0.975, 2)
+
+
+@pytest.mark.slow
+def test_grid_summary_and_resume(tmp_path, session_cache, capsys):
+    cfg = compose(
+        "ablate",
+        [
+            f"paths.output_dir={tmp_path}",
+            f"paths.cache_dir={session_cache}",
+            "name=tiny",
+            "factors={augment:[none,light]}",
+            "seeds=[0,1]",
+            'overrides=["trainer.epochs=1","data.train_fraction=0.1","logger=none","model.build.width=8"]',
+        ],
+    )
+    root = run_ablation(cfg)
+    rows = list(csv.DictReader((root / "results.csv").read_text().splitlines()))
+    assert [(r["augment"], r["seed"]) for r in rows] == [
+        ("none", "0"),
+        ("none", "1"),
+        ("light", "0"),
+        ("light", "1"),
+    ]
+    summary = list(csv.DictReader((root / "summary.csv").read_text().splitlines()))
+    assert {r["augment"] for r in summary} == {"none", "light"} and all(r["n_seeds"] == "2" for r in summary)
+    assert (
+        "95% t-interval" in (root / "summary.md").read_text()
+        and (root / "ablation.png").stat().st_size > 5000
+    )
+    capsys.readouterr()
+    run_ablation(cfg)  # everything done: nothing is trained again
+    assert capsys.readouterr().out.count("done before, reusing") == 4
