@@ -41,6 +41,26 @@ class ExportResult:
     reports: list[evaluate.VariantReport]
 
 
+def _source_run(cfg: DictConfig) -> Path:
+    """`run_dir`, or the run folder of the best trial (a Pareto point) of `study`."""
+    if cfg.study:
+        from har.sweep.driver import best_run_dir  # the sweep package owns everything optuna
+
+        journal = Path(cfg.storage) if cfg.storage and "://" not in str(cfg.storage) else None
+        url = None if journal else cfg.storage
+        if journal is not None and not journal.is_file():
+            raise ConfigError(f"storage={cfg.storage}: no such journal file")
+        try:
+            return best_run_dir(url, cfg.study, journal, int(cfg.pareto_index))
+        except (KeyError, ValueError) as error:
+            raise ConfigError(f"study={cfg.study}: no finished trial to export ({error})") from None
+    if cfg.run_dir is None:
+        raise ConfigError(
+            "give run_dir=<a har-train run folder> or study=<name> storage=<journal file or URL>"
+        )
+    return Path(cfg.run_dir)
+
+
 def _load_run(run_dir: Path) -> tuple[DictConfig, keras.Model, dict[str, Any]]:
     missing = [n for n in ("best.keras", "config.yaml", "data.json") if not (run_dir / n).is_file()]
     if missing:
@@ -58,7 +78,7 @@ def export(cfg: DictConfig) -> ExportResult:
         ConversionError: the model needs Select TF ops.
         ExportGuardError: a guarded variant lost too much accuracy (nothing is written).
     """
-    run_dir = Path(cfg.run_dir)
+    run_dir = _source_run(cfg)
     run_cfg, model, data_info = _load_run(run_dir)
     if cfg.cache_dir:
         run_cfg.data.cache_dir = cfg.cache_dir
@@ -114,6 +134,7 @@ def export(cfg: DictConfig) -> ExportResult:
     print_table(reports)
     _guard(reports, cfg.guard)
     manifest = _manifest(model, data, data_info, run_dir, run_cfg, files)
+    manifest["source"]["study"] = cfg.study
     comparison = {
         "run_dir": str(run_dir),
         "test_windows": len(X_test),
@@ -123,7 +144,7 @@ def export(cfg: DictConfig) -> ExportResult:
     files["comparison.json"] = (json.dumps(comparison, indent=2) + "\n").encode()
     files["comparison.md"] = comparison_markdown(reports, data.subjects, len(X_test), run_dir).encode()
     bundle = write_bundle(Path(cfg.bundle_dir), files, manifest)
-    _log(cfg, bundle, reports)
+    _log(cfg, bundle, reports, run_dir)
     print(f"bundle: {bundle}", flush=True)
     return ExportResult(bundle, reports)
 
@@ -191,7 +212,7 @@ def _manifest(
     }
 
 
-def _log(cfg: DictConfig, bundle: Path, reports: list[evaluate.VariantReport]) -> None:
+def _log(cfg: DictConfig, bundle: Path, reports: list[evaluate.VariantReport], source: Path) -> None:
     logger = instantiate(cfg.logger, "logger")
     columns = [
         "variant",
@@ -219,7 +240,7 @@ def _log(cfg: DictConfig, bundle: Path, reports: list[evaluate.VariantReport]) -
         for r in reports
     ]
     with logger.start(
-        run_dir=Path(cfg.paths.output_dir), name=f"export-{Path(cfg.run_dir).name}", config=to_container(cfg)
+        run_dir=Path(cfg.paths.output_dir), name=f"export-{source.name}", config=to_container(cfg)
     ):
         logger.log_table("export/comparison", columns, rows)
         logger.log_summary(
@@ -233,7 +254,7 @@ def _log(cfg: DictConfig, bundle: Path, reports: list[evaluate.VariantReport]) -
                 )
             }
         )
-        logger.log_artifact(bundle, name=f"bundle-{Path(cfg.run_dir).name}", type="model")
+        logger.log_artifact(bundle, name=f"bundle-{bundle.parent.name}", type="model")
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="export", version_base="1.3")

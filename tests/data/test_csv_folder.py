@@ -54,6 +54,8 @@ def test_csv_config_loads_a_folder_with_a_seeded_split(tmp_path, compose_train):
     )
     assert data.class_names == sorted(data.class_names)
     assert sum(len(v) for v in data.subjects.values()) == 6
+    seen = [set(data.split(s).groups.tolist()) for s in ("train", "val", "test")]
+    assert seen[0].isdisjoint(seen[1]) and seen[0].isdisjoint(seen[2]) and seen[1].isdisjoint(seen[2])
 
 
 def test_irregular_timestamps_are_resampled_and_gaps_split(tmp_path):

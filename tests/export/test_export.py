@@ -188,3 +188,43 @@ def test_tflite_batches_by_resizing():
     for batch in (1, 7, 64):
         X = np.random.default_rng(batch).normal(size=(batch, 20, 6)).astype(np.float32)
         np.testing.assert_allclose(run_tflite(interpreter, X), model.predict(X, verbose=0), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_export_the_best_trial_of_a_study(trained_run, tmp_path):
+    import optuna
+
+    from har.sweep.storage import make_storage
+
+    journal = tmp_path / "journal.log"
+    study = optuna.create_study(study_name="tiny", storage=make_storage(None, journal), direction="maximize")
+    for value, run in ((0.2, tmp_path / "worse"), (0.9, trained_run)):
+        trial = study.ask()
+        trial.set_user_attr("run_dir", str(run))
+        study.tell(trial, value)
+    result = export(
+        compose(
+            "export",
+            [
+                "study=tiny",
+                f"storage={journal}",
+                f"paths.output_dir={tmp_path / 'out'}",
+                "logger=none",
+                "variants=[float32]",
+                "guard.variants=[]",
+                "latency.invocations=20",
+                "latency.warmup=2",
+            ],
+        )
+    )
+    manifest = read_bundle(result.bundle).manifest
+    assert manifest["source"]["run_dir"] == str(trained_run) and manifest["source"]["study"] == "tiny"
+    from har.config import ConfigError
+
+    with pytest.raises(ConfigError, match="study=nothing: no finished trial"):
+        export(
+            compose(
+                "export",
+                ["study=nothing", f"storage={journal}", f"paths.output_dir={tmp_path / 'x'}", "logger=none"],
+            )
+        )
