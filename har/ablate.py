@@ -95,11 +95,12 @@ def run_ablation(cfg: DictConfig) -> Path:
 
 
 def summarise(rows: list[dict[str, Any]], factors: list[str], seeds: list[int]) -> list[dict[str, Any]]:
+    """Mean, std and 95% interval per factor combination, in the order the grid ran them."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[f] for f in factors), []).append(row)
     summary = []
-    for key, group in itertools.groupby(
-        sorted(rows, key=lambda r: [str(r[f]) for f in factors]), key=lambda r: tuple(r[f] for f in factors)
-    ):
-        group = list(group)
+    for key, group in groups.items():
         entry: dict[str, Any] = dict(zip(factors, key))
         entry["n_seeds"] = len(group)
         for metric in ("test/macro_f1", "test/accuracy"):
