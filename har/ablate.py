@@ -10,8 +10,6 @@ dashboard can group by them. A finished cell is not run again when the command i
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
 from pathlib import Path
@@ -24,7 +22,7 @@ from scipy import stats
 
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, compose
-from har.io import atomic_write, write_text
+from har.io import atomic_write, write_csv, write_text
 
 METRICS = ("test/macro_f1", "test/accuracy", "val/macro_f1", "epochs_trained", "seconds")
 
@@ -84,9 +82,9 @@ def run_ablation(cfg: DictConfig) -> Path:
             print(f"[{number}/{total}] {_cell_name(cell, seed)}: done before, reusing", flush=True)
         metrics = json.loads(metrics_file.read_text())
         rows.append({**cell, "seed": seed, **{m: metrics[m] for m in METRICS}, "run": str(run_dir)})
-    _write_csv(root / "results.csv", rows)
+    write_csv(root / "results.csv", rows)
     summary = summarise(rows, list(factors), cfg.seeds)
-    _write_csv(root / "summary.csv", summary)
+    write_csv(root / "summary.csv", summary)
     split = json.loads((Path(rows[0]["run"]) / "metrics.json").read_text())["subjects"]
     write_text(root / "summary.md", _markdown(cfg.name, summary, list(factors), cfg.seeds, split))
     plot(summary, list(factors), root / "ablation.png", cfg.name)
@@ -108,14 +106,6 @@ def summarise(rows: list[dict[str, Any]], factors: list[str], seeds: list[int]) 
             entry.update({f"{metric} mean": mean, f"{metric} std": std, f"{metric} ci95": half})
         summary.append(entry)
     return summary
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text(path, buffer.getvalue())
 
 
 def _markdown(

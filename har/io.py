@@ -60,6 +60,19 @@ def write_json(destination: str | Path, payload: Any) -> Path:
     return write_text(destination, json.dumps(payload, indent=2, sort_keys=False, default=_jsonable) + "\n")
 
 
+def write_csv(destination: str | Path, rows: list[dict[str, Any]]) -> Path:
+    """Rows of one dict each (the first row's keys are the header), written atomically."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return write_text(destination, buffer.getvalue())
+
+
 def _jsonable(value: Any) -> Any:
     import numpy as np
 

@@ -9,8 +9,6 @@ so this module never imports optuna.
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -29,7 +27,7 @@ from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, instantiate, to_container
 from har.data.dataset import WindowedData, load_windows
 from har.data.pipeline import make_dataset
-from har.io import atomic_write, write_json, write_text
+from har.io import atomic_write, write_csv, write_json, write_text
 from har.metrics import classification_metrics, confusion, plot_confusion
 
 # Called after every epoch with (epoch, metrics); may raise to stop the run (sweep pruning).
@@ -201,14 +199,6 @@ class _EpochEnd(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _write_history(path: Path, history: list[dict[str, float]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(history[0]))
-    writer.writeheader()
-    writer.writerows(history)
-    write_text(path, buffer.getvalue())
-
-
 def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainResult:
     """Train, checkpoint the best epoch, evaluate val and test from it, write and log results.
 
@@ -314,7 +304,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
             }
         )
         write_json(run_dir / "metrics.json", metrics)
-        _write_history(run_dir / "history.csv", epoch_end.history)
+        write_csv(run_dir / "history.csv", epoch_end.history)
         logger.log_summary({k: v for k, v in metrics.items() if k != "subjects"})
         logger.log_artifact(
             checkpoint,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +9,7 @@ import optuna
 from omegaconf import OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
-from har.io import atomic_write, write_text
+from har.io import atomic_write, write_csv, write_text
 
 
 def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
@@ -47,15 +45,6 @@ def best_trials(study: optuna.Study) -> list[FrozenTrial]:
     if not any(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)):
         return []
     return study.best_trials if len(study.directions) > 1 else [study.best_trial]
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    write_text(path, buffer.getvalue())
 
 
 def write_best_config(trial: FrozenTrial, sweep_dir: Path) -> Path | None:
@@ -122,7 +111,7 @@ def plots(study: optuna.Study, sweep_dir: Path) -> list[Path]:
 
 def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
     rows = trials_table(study)
-    _write_csv(sweep_dir / "trials.csv", rows)
+    write_csv(sweep_dir / "trials.csv", rows)
     best = best_trials(study)
     best_config = write_best_config(best[0], sweep_dir) if best else None
     ranking = importances(study) if len(study.directions) == 1 else {}
