@@ -114,13 +114,10 @@ def make_interpreter(model_content: bytes, *, num_threads: int = 1) -> Interpret
 def run_tflite(interpreter: Interpreter, X: np.ndarray) -> np.ndarray:
     """Probabilities (N, K) for windows X (N, T, C), batched by resizing the input."""
     detail = interpreter.get_input_details()[0]
-    if tuple(detail["shape"]) != X.shape:
+    if tuple(detail["shape"]) != X.shape:  # make_interpreter allocated it for its own shape
         interpreter.resize_tensor_input(detail["index"], list(X.shape))
         interpreter.allocate_tensors()
         detail = interpreter.get_input_details()[0]
-    elif not getattr(interpreter, "_har_allocated", False):
-        interpreter.allocate_tensors()
-    interpreter._har_allocated = True
     interpreter.set_tensor(detail["index"], X.astype(np.float32))
     interpreter.invoke()
     output = interpreter.get_output_details()[0]

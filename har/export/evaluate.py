@@ -47,7 +47,6 @@ def tflite_latency(
 ) -> tuple[float, float]:
     """p50, p95 in ms of single-window invocations, 1 thread."""
     interpreter = make_interpreter(model_content, num_threads=1)
-    interpreter.allocate_tensors()
     detail = interpreter.get_input_details()[0]
     index = detail["index"]
     window = window.astype(np.float32)

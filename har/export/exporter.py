@@ -61,13 +61,13 @@ def _source_run(cfg: DictConfig) -> Path:
     return Path(cfg.run_dir)
 
 
-def _load_run(run_dir: Path) -> tuple[DictConfig, keras.Model, dict[str, Any]]:
+def _load_run(run_dir: Path) -> tuple[DictConfig, keras.Model]:
     missing = [n for n in ("best.keras", "config.yaml", "data.json") if not (run_dir / n).is_file()]
     if missing:
         raise ConfigError(f"run_dir={run_dir}: not a finished har-train run (missing {', '.join(missing)})")
     run_cfg = OmegaConf.load(run_dir / "config.yaml")
     model = keras.models.load_model(run_dir / "best.keras")
-    return run_cfg, model, json.loads((run_dir / "data.json").read_text())
+    return run_cfg, model
 
 
 def export(cfg: DictConfig) -> ExportResult:
@@ -79,7 +79,7 @@ def export(cfg: DictConfig) -> ExportResult:
         ExportGuardError: a guarded variant lost too much accuracy (nothing is written).
     """
     run_dir = _source_run(cfg)
-    run_cfg, model, data_info = _load_run(run_dir)
+    run_cfg, model = _load_run(run_dir)
     if cfg.cache_dir:
         run_cfg.data.cache_dir = cfg.cache_dir
     data = load_windows(run_cfg.data)
@@ -133,7 +133,7 @@ def export(cfg: DictConfig) -> ExportResult:
         )
     print_table(reports)
     _guard(reports, cfg.guard)
-    manifest = _manifest(model, data, data_info, run_dir, run_cfg, files)
+    manifest = _manifest(model, data, run_dir, run_cfg, files)
     manifest["source"]["study"] = cfg.study
     comparison = {
         "run_dir": str(run_dir),
@@ -173,11 +173,8 @@ def _guard(reports: list[evaluate.VariantReport], guard: DictConfig) -> None:
             )
 
 
-def _manifest(
-    model, data, data_info: dict, run_dir: Path, run_cfg: DictConfig, files: dict[str, bytes]
-) -> dict[str, Any]:
+def _manifest(model, data, run_dir: Path, run_cfg: DictConfig, files: dict[str, bytes]) -> dict[str, Any]:
     interpreter = make_interpreter(next(iter(files.values())))
-    interpreter.allocate_tensors()
 
     def details(items):
         return [

@@ -25,7 +25,6 @@ class Predictor:
         self.mean = np.asarray(manifest["normalisation"]["mean"], dtype=np.float32)
         self.std = np.asarray(manifest["normalisation"]["std"], dtype=np.float32)
         self.interpreter = make_interpreter(bundle.model(variant), num_threads=num_threads)
-        self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.output = self.interpreter.get_output_details()[0]["index"]
 

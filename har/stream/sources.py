@@ -16,7 +16,7 @@ import pandas as pd
 from har.config import compose, instantiate
 from har.data.recording import CHANNELS, DataError
 from har.data.sources.strikes_sim import CLASS_NAMES as STRIKE_CLASSES
-from har.data.sources.strikes_sim import _style, simulate_session
+from har.data.sources.strikes_sim import random_style, simulate_session
 from har.stream.events import segments_from_labels
 
 
@@ -40,7 +40,9 @@ def simulator(
 ) -> Stream:
     """A fresh `strikes_sim` session (seed 100+ by default: never one the model trained on)."""
     rng = np.random.default_rng([seed, subject])
-    signals, labels, events = simulate_session(rng, duration_s=session_s, rate_hz=rate_hz, style=_style(rng))
+    signals, labels, events = simulate_session(
+        rng, duration_s=session_s, rate_hz=rate_hz, style=random_style(rng)
+    )
     return Stream(
         name=f"strikes_sim seed {seed} subject {subject}",
         t=np.arange(len(signals)) / rate_hz,

@@ -58,7 +58,7 @@ def _rotation(rng: np.random.Generator, max_angle: float) -> np.ndarray:
     return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k
 
 
-def _style(rng: np.random.Generator) -> _Style:
+def random_style(rng: np.random.Generator) -> _Style:
     gravity = np.array([0.15, -0.25, -0.95]) + rng.normal(scale=0.1, size=3)
     return _Style(
         strength=rng.uniform(0.75, 1.25),
@@ -144,7 +144,7 @@ class StrikesSimSource:
         recordings = []
         for subject in range(1, self.n_subjects + 1):
             rng = np.random.default_rng([self.seed, subject])
-            style = _style(rng)
+            style = random_style(rng)
             for session in range(self.sessions_per_subject):
                 signals, labels, events = simulate_session(
                     rng, duration_s=self.session_s, rate_hz=self.rate_hz, style=style
