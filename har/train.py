@@ -27,8 +27,10 @@ from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, instantiate, to_container
 from har.data.dataset import WindowedData, load_windows
 from har.data.pipeline import make_dataset
-from har.io import atomic_write, write_csv, write_json, write_text
+from har.io import atomic_write, write_bytes, write_csv, write_json, write_text
 from har.metrics import classification_metrics, confusion, plot_confusion
+from har.synth import Synthetic, synthesise
+from har.synth.quality import headline
 
 # Called after every epoch with (epoch, metrics); may raise to stop the run (sweep pruning).
 EpochHook = Callable[[int, dict[str, float]], None]
@@ -220,18 +222,26 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
     if trainer.threads:
         _set_threads(int(trainer.threads))
     strategy = _strategy(trainer.strategy, int(trainer.logical_cpus))
-    keras.utils.set_random_seed(int(trainer.seed))
     if trainer.deterministic:
         tf.config.experimental.enable_op_determinism()
     augment = build_pipeline(cfg.augment)
     data = load_windows(cfg.data)
     num_classes = len(data.class_names)
+    synthetic = synthesise(cfg.synth, data, dataset=cfg.data.name)
+    train_windows, augment_mask = data.train, None
+    if synthetic is not None:
+        train_windows = data.train.concatenate(synthetic.windows)
+        real = np.zeros(len(train_windows), dtype=bool)
+        real[: len(data.train)] = True
+        augment_mask = None if cfg.synth.augment else real
+    # Seeded after the VAE, so a run is the same whether its VAE was trained or cached.
+    keras.utils.set_random_seed(int(trainer.seed))
     policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_float16" if trainer.mixed_precision else "float32")
     try:
         with strategy.scope():
             model = build_model(cfg, data.input_shape, num_classes)
-            steps = int(np.ceil(len(data.train) / trainer.batch_size))
+            steps = int(np.ceil(len(train_windows) / trainer.batch_size))
             optimizer = _build_optimizer(cfg, steps)
             model.compile(
                 optimizer=optimizer,
@@ -249,7 +259,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
     )
     seed = int(trainer.seed)
     train_ds = make_dataset(
-        data.train,
+        train_windows,
         data.normaliser,
         batch_size=trainer.batch_size,
         training=True,
@@ -257,13 +267,16 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
         augment=augment,
         num_classes=num_classes,
         mixup_alpha=float(cfg.augment.mixup_alpha),
+        augment_mask=augment_mask,
     )
     val_ds = make_dataset(data.val, data.normaliser, batch_size=256, training=False)
     checkpoint = run_dir / "best.keras"
     logger = instantiate(cfg.logger, "logger")
     with logger.start(run_dir=run_dir, name=run_dir.name, config=config):
+        synth_metrics = _report_synthetic(synthetic, run_dir, logger)
         print(
-            f"{cfg.data.name}: {len(data.train)} train / {len(data.val)} val / {len(data.test)} test windows; "
+            f"{cfg.data.name}: {len(data.train)} train (+{len(train_windows) - len(data.train)} synthetic) / "
+            f"{len(data.val)} val / {len(data.test)} test windows; "
             f"model {cfg.model.name}, {model.count_params():,} parameters; run {run_dir}",
             flush=True,
         )
@@ -284,7 +297,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
                 epochs=int(trainer.epochs),
                 verbose=0,
                 callbacks=[epoch_end],
-                class_weight=_class_weight(data.train.y, num_classes, trainer.class_weight),
+                class_weight=_class_weight(train_windows.y, num_classes, trainer.class_weight),
             )
         except RunPruned as pruned:
             logger.log_summary(
@@ -301,6 +314,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
                 "seed": seed,
                 "seconds": round(time.perf_counter() - started, 2),
                 "subjects": data.subjects,
+                **synth_metrics,
             }
         )
         write_json(run_dir / "metrics.json", metrics)
@@ -329,6 +343,26 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
         )
     }
     return TrainResult(metrics, run_dir, checkpoint, paths, getattr(logger, "run_id", None))
+
+
+def _report_synthetic(synthetic: Synthetic | None, run_dir: Path, logger) -> dict[str, Any]:
+    """Copy the VAE's quality report into the run folder and log it; the `synth/*` metrics."""
+    if synthetic is None:
+        return {"synth/windows": 0}
+    metrics: dict[str, Any] = {
+        "synth/windows": len(synthetic.windows),
+        "synth/per_class": synthetic.counts,
+        "synth/vae": synthetic.vae.path.name,
+        "synth/vae_cache_hit": synthetic.vae.hit,
+    }
+    quality = synthetic.vae.quality
+    if quality is not None:
+        write_json(run_dir / "synth_quality.json", quality)
+        write_bytes(run_dir / "synth_quality.png", (synthetic.vae.path / "quality.png").read_bytes())
+        logger.log_image("synth/quality", run_dir / "synth_quality.png")
+        metrics.update(headline(quality))
+    logger.log_summary({k: v for k, v in metrics.items() if k != "synth/per_class"})
+    return metrics
 
 
 def _evaluate_best(

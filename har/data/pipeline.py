@@ -33,6 +33,7 @@ def make_dataset(
     augment: BatchAugment | None = None,
     num_classes: int | None = None,
     mixup_alpha: float = 0.0,
+    augment_mask: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """Batches of (normalised x (B, T, C), y) for `fit`, `evaluate` or `predict`.
 
@@ -44,6 +45,8 @@ def make_dataset(
         augment: batched augmentation on raw units, train only.
         num_classes: if set, labels are one-hot (B, K) (needed for label smoothing and mixup).
         mixup_alpha: > 0 mixes pairs of normalised windows and their one-hot labels.
+        augment_mask: (N,) bool, the windows `augment` applies to (default: all); e.g. real
+            windows only, when synthetic ones should reach the model as generated.
     """
     if (augment is not None or mixup_alpha > 0) and not training:
         raise ValueError("augmentation applies to the training split only")
@@ -52,19 +55,27 @@ def make_dataset(
     mean = tf.constant(normaliser.mean, dtype=tf.float32)
     std = tf.constant(normaliser.std, dtype=tf.float32)
     labels = windows.y.astype(np.int32)
-    dataset = tf.data.Dataset.from_tensor_slices((windows.X.astype(np.float32), labels))
+    if augment_mask is None:
+        augment_mask = np.ones(len(windows), dtype=bool)
+    if len(augment_mask) != len(windows):
+        raise ValueError(f"augment_mask has {len(augment_mask)} entries for {len(windows)} windows")
+    dataset = tf.data.Dataset.from_tensor_slices((windows.X.astype(np.float32), labels, augment_mask))
     if training:
         dataset = dataset.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
     if augment is not None:
         # Augmentation costs mostly per call, not per window: augment chunks of
         # AUGMENT_CHUNK batches at once, then cut them back into batches.
         dataset = dataset.batch(batch_size * AUGMENT_CHUNK)
+
         # A stateless seed per chunk: (run seed, chunk counter); the counter restarts each
         # epoch, but the shuffle puts other windows in each chunk.
+        def augment_chunk(batch, step):
+            x, y, mask = batch
+            augmented = augment(x, tf.stack([tf.constant(seed, tf.int64), step]))
+            return tf.where(mask[:, None, None], augmented, x), y
+
         dataset = tf.data.Dataset.zip((dataset, tf.data.Dataset.counter())).map(
-            lambda batch, step: (augment(batch[0], tf.stack([tf.constant(seed, tf.int64), step])), batch[1]),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
+            augment_chunk, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
         )
         dataset = dataset.rebatch(batch_size)
         # Each full chunk gives AUGMENT_CHUNK batches and the last one ceil(rest / batch), so
@@ -72,7 +83,7 @@ def make_dataset(
         batches = -(-len(windows) // batch_size)
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     else:
-        dataset = dataset.batch(batch_size)
+        dataset = dataset.batch(batch_size).map(lambda x, y, mask: (x, y))
     dataset = tf.data.Dataset.zip((dataset, tf.data.Dataset.counter()))
 
     def finish(batch, step):

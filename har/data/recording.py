@@ -110,3 +110,10 @@ class WindowSet:
 
     def subset(self, mask: np.ndarray) -> WindowSet:
         return WindowSet(self.X[mask], self.y[mask], self.groups[mask])
+
+    def concatenate(self, other: WindowSet) -> WindowSet:
+        return WindowSet(
+            np.concatenate([self.X, other.X]),
+            np.concatenate([self.y, other.y]),
+            np.concatenate([self.groups.astype(object), other.groups.astype(object)]).astype(str),
+        )

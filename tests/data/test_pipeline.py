@@ -65,3 +65,32 @@ def test_augmented_batches_match_plain_batching_in_count_and_size(compose_train)
     sizes = [len(y) for _, y in augmented]
     assert sizes == [len(y) for _, y in plain] and int(augmented.cardinality()) == len(sizes)
     assert sum(sizes) == len(data.train)
+
+
+def test_augment_mask_leaves_unmasked_windows_as_they_are(compose_train):
+    data = load_windows(compose_train().data)
+    mask = np.arange(len(data.train)) % 2 == 0
+
+    def shift(x, seed):
+        return x + 100.0
+
+    dataset = make_dataset(
+        data.train,
+        data.normaliser,
+        batch_size=len(data.train),
+        training=True,
+        augment=shift,
+        augment_mask=mask,
+    )
+    x = next(iter(dataset))[0].numpy()
+    # the batch is shuffled: compare the sorted per-window sums with the expected ones
+    expected = np.where(
+        mask,
+        data.normaliser(data.train.X + 100.0).sum(axis=(1, 2)),
+        data.normaliser(data.train.X).sum(axis=(1, 2)),
+    )
+    np.testing.assert_allclose(np.sort(x.sum(axis=(1, 2))), np.sort(expected), rtol=1e-4, atol=1e-2)
+    with pytest.raises(ValueError, match="augment_mask has 3 entries"):
+        make_dataset(
+            data.train, data.normaliser, batch_size=8, training=True, augment=shift, augment_mask=mask[:3]
+        )
