@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from omegaconf import OmegaConf
 from optuna.trial import FixedTrial
 
 from har.config import ConfigError
@@ -68,7 +69,9 @@ def test_every_shipped_search_space_parses_and_composes(compose_train):
         import yaml
 
         params = parse_space(yaml.safe_load(path.read_text()), path.stem)
-        choice = {p.key: (p.choices[0] if p.type == "categorical" else p.low) for p in params}
-        overrides = to_overrides(sample(params, FixedTrial(choice)))
-        cfg = compose_train(*overrides)  # every sampled key exists in the train config
-        assert cfg.model.name
+        for pick in (0, -1):  # first and last choices: both sides of every conditional
+            choice = {p.key: (p.choices[pick] if p.type == "categorical" else p.low) for p in params}
+            values = sample(params, FixedTrial(choice))
+            cfg = compose_train(*to_overrides(values))  # every sampled key exists in the train config
+            for key, value in values.items():
+                assert str(OmegaConf.select(cfg, key) if "." in key else cfg[key].name) == str(value), key
