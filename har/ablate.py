@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from scipy import stats
 
 from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, compose
+from har.config import CONF_DIR, ConfigError, check_experiment, compose
 from har.io import atomic_write, write_csv, write_text
 
 METRICS = ("test/macro_f1", "test/accuracy", "val/macro_f1", "epochs_trained", "seconds")
@@ -55,6 +55,7 @@ def run_ablation(cfg: DictConfig) -> Path:
 
     from har.train import train
 
+    check_experiment(cfg, "har-ablate")
     factors = OmegaConf.to_container(cfg.factors, resolve=True)
     if not factors:
         raise ConfigError("factors: give at least one factor, e.g. 'factors={augment:[none,light]}'")

@@ -41,6 +41,18 @@ def compose(config_name: str = "train", overrides: Sequence[str] = ()) -> DictCo
     return cfg
 
 
+def check_experiment(cfg: DictConfig, command: str) -> None:
+    """Refuse an `+experiment=` written for another command: its keys would be silently unused.
+
+    Every `conf/experiment/*.yaml` names its command under `experiment.command`.
+    """
+    experiment = cfg.get("experiment")
+    if experiment is not None and experiment.get("command") != command:
+        raise ConfigError(
+            f"+experiment={experiment.get('name')} is run with `{experiment.get('command')}`, not `{command}`"
+        )
+
+
 def _check_targets(node: Any, path: str) -> None:
     if isinstance(node, DictConfig):
         target = node.get("_target_") if "_target_" in node else None

@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from har.augment import build_pipeline
 from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, instantiate, to_container
+from har.config import CONF_DIR, ConfigError, check_experiment, instantiate, to_container
 from har.data.dataset import WindowedData, load_windows
 from har.data.pipeline import make_dataset
 from har.io import atomic_write, write_bytes, write_csv, write_json, write_text
@@ -216,6 +216,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
         TrainingDiverged: NaN or infinite loss.
     """
     started = time.perf_counter()
+    check_experiment(cfg, "har-train")
     run_dir = Path(cfg.paths.output_dir)
     trainer = cfg.trainer
     _check_trainer(trainer)

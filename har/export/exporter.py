@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import har
 from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, instantiate, to_container
+from har.config import CONF_DIR, ConfigError, check_experiment, instantiate, to_container
 from har.data.dataset import load_windows
 from har.data.recording import CHANNELS, UNITS
 from har.export import evaluate
@@ -78,6 +78,7 @@ def export(cfg: DictConfig) -> ExportResult:
         ConversionError: the model needs Select TF ops.
         ExportGuardError: a guarded variant lost too much accuracy (nothing is written).
     """
+    check_experiment(cfg, "har-export")
     run_dir = _source_run(cfg)
     run_cfg, model = _load_run(run_dir)
     if cfg.cache_dir:

@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
 from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, compose, instantiate
+from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate
 from har.sweep.space import parse_space
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
@@ -75,6 +75,7 @@ def worker_config(cfg: DictConfig) -> DictConfig:
 
 
 def _check(cfg: DictConfig) -> None:
+    check_experiment(cfg, "har-sweep")
     sweep = cfg.sweep
     if len(sweep.objectives) != len(sweep.directions):
         raise ConfigError(

@@ -1,0 +1,118 @@
+"""Every `conf/experiment/*.yaml` composes with its command's config and runs on tiny data.
+
+An experiment is a `# @package _global_` delta for one entry point, named in its header
+(`# har-sweep +experiment=sweep_watch`) and under `experiment.command`. The smoke runs keep
+the experiment's own settings (search space, data, factors, variants) and shrink only the
+budget: one trial, the first two values of each factor and one seed, one or two epochs on a
+tenth of the train windows, a few latency calls.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from omegaconf import DictConfig, OmegaConf
+
+from har.config import CONF_DIR, ConfigError, compose
+
+EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
+TINY_TRAIN = ["trainer.epochs=2", "data.train_fraction=0.1", "trainer.patience=0"]
+PRIMARY = {"har-train": "train", "har-sweep": "sweep", "har-ablate": "ablate", "har-export": "export"}
+
+
+def _command(name: str) -> str:
+    return OmegaConf.load(CONF_DIR / "experiment" / f"{name}.yaml").experiment.command
+
+
+def _compose(name: str, tmp_path: Path, *overrides: str) -> DictConfig:
+    return compose(
+        PRIMARY[_command(name)],
+        [f"+experiment={name}", f"paths.root={tmp_path}", f"paths.output_dir={tmp_path / 'out'}", *overrides],
+    )
+
+
+def test_there_are_experiments():
+    assert {"sweep_watch", "sweep_hapt", "ablation_augment", "quantization"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_header_and_metadata_name_the_command(name):
+    lines = (CONF_DIR / "experiment" / f"{name}.yaml").read_text().splitlines()
+    command = _command(name)
+    assert lines[0] == "# @package _global_"
+    assert lines[1].startswith(f"# {command} +experiment={name}"), lines[1]
+    cfg = compose(PRIMARY[command], [f"+experiment={name}", "paths.output_dir=unused"])
+    assert cfg.experiment.name == name and isinstance(cfg.experiment.version, int)
+
+
+@pytest.mark.parametrize("command", sorted(PRIMARY))
+def test_an_experiment_for_another_command_is_refused(command, tmp_path):
+    from har.ablate import run_ablation
+    from har.export.exporter import export
+    from har.sweep.driver import run_sweep
+    from har.train import train
+
+    entry = {"har-train": train, "har-sweep": run_sweep, "har-ablate": run_ablation, "har-export": export}
+    other = next(n for n in EXPERIMENTS if _command(n) != command)
+    cfg = compose(PRIMARY[command], [f"+experiment={other}", f"paths.output_dir={tmp_path}"])
+    with pytest.raises(ConfigError, match=f"is run with `{_command(other)}`, not `{command}`"):
+        entry[command](cfg)
+    assert not any(tmp_path.iterdir())  # refused before writing anything
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_runs_on_tiny_data(name, tmp_path, session_cache, request):
+    command = _command(name)
+    if command == "har-sweep":
+        from har.sweep.driver import run_sweep
+
+        cfg = _compose(
+            name,
+            tmp_path,
+            "logger=none",
+            f"paths.cache_dir={session_cache}",
+            "sweep.n_trials=1",
+            "sweep.workers=1",
+            "sweep.export=false",
+        )
+        cfg.sweep.train_overrides = [*cfg.sweep.train_overrides, *TINY_TRAIN]  # keep data=..., add budget
+        result = run_sweep(cfg)
+        assert result.study.study_name == cfg.sweep.study and len(result.study.trials) == 1
+        assert (result.sweep_dir / "trials.csv").is_file()
+    elif command == "har-ablate":
+        from har.ablate import run_ablation
+
+        cfg = _compose(name, tmp_path, f"paths.cache_dir={session_cache}")
+        cfg.factors = {key: list(values)[:2] for key, values in cfg.factors.items()}
+        cfg.seeds = list(cfg.seeds)[:1]
+        cfg.overrides = [*cfg.overrides, *TINY_TRAIN, "trainer.epochs=1", "logger=none"]
+        root = run_ablation(cfg)
+        cells = 1
+        for values in cfg.factors.values():
+            cells *= len(values)
+        assert len((root / "summary.csv").read_text().splitlines()) == 1 + cells
+    elif command == "har-export":
+        from har.export.exporter import export
+
+        cfg = _compose(
+            name,
+            tmp_path,
+            "logger=none",
+            f"run_dir={request.getfixturevalue('trained_run')}",
+            "latency.invocations=20",
+            "latency.warmup=2",
+            "representative_windows=16",
+            "throughput_batch=32",
+            "guard.max_accuracy_drop=100",  # a 3-epoch model: the guard is tested elsewhere
+        )
+        bundle = export(cfg).bundle
+        reports = json.loads((bundle / "comparison.json").read_text())["reports"]
+        assert [r["name"] for r in reports] == ["keras", *cfg.variants]
+    else:
+        from har.train import train
+
+        cfg = _compose(name, tmp_path, "logger=none", f"paths.cache_dir={session_cache}", *TINY_TRAIN)
+        assert "test/macro_f1" in train(cfg).metrics
