@@ -17,6 +17,12 @@ from har.config import compose  # noqa: E402
 
 
 @pytest.fixture(scope="session")
+def tiny_vae() -> list[str]:
+    """Overrides for a VAE that trains in seconds (two epochs, narrow, one reference epoch)."""
+    return ["synth.fit.epochs=2", "synth.quality.epochs=1", "synth.model.widths=[8,16]"]
+
+
+@pytest.fixture(scope="session")
 def session_cache(tmp_path_factory) -> Path:
     """One cache of windowed arrays for the whole session (tests of the cache use their own)."""
     return tmp_path_factory.mktemp("cache")

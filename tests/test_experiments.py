@@ -34,7 +34,9 @@ def _compose(name: str, tmp_path: Path, *overrides: str) -> DictConfig:
 
 
 def test_there_are_experiments():
-    assert {"sweep_watch", "sweep_hapt", "ablation_augment", "quantization"} <= set(EXPERIMENTS)
+    assert {"sweep_watch", "sweep_hapt", "ablation_augment", "ablation_vae_ratio", "quantization"} <= set(
+        EXPERIMENTS
+    )
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
@@ -89,6 +91,8 @@ def test_experiment_runs_on_tiny_data(name, tmp_path, session_cache, request):
         cfg.factors = {key: list(values)[:2] for key, values in cfg.factors.items()}
         cfg.seeds = list(cfg.seeds)[:1]
         cfg.overrides = [*cfg.overrides, *TINY_TRAIN, "trainer.epochs=1", "logger=none"]
+        if "synth=cvae" in cfg.overrides:
+            cfg.overrides += [*request.getfixturevalue("tiny_vae"), f"synth.cache_dir={tmp_path / 'vae'}"]
         root = run_ablation(cfg)
         cells = 1
         for values in cfg.factors.values():

@@ -1,4 +1,4 @@
-"""Synth fixtures: a tiny VAE (two epochs, one reference epoch) on a tenth of watch's train."""
+"""Synth fixtures: a tiny VAE (`tiny_vae`) on a tenth of watch's train windows."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import pytest
 
 from har.config import compose
 
-TINY_VAE = ["synth.fit.epochs=2", "synth.quality.epochs=1", "synth.model.widths=[8,16]"]
-
 
 @pytest.fixture
-def compose_synth(tmp_path, session_cache):
+def compose_synth(tmp_path, session_cache, tiny_vae):
     """Compose `synth_report.yaml` on tiny data, the VAE cache under tmp_path."""
 
     def _compose(*overrides: str):
@@ -23,7 +21,7 @@ def compose_synth(tmp_path, session_cache):
                 f"synth.cache_dir={tmp_path / 'vae'}",
                 "logger=none",
                 "data.train_fraction=0.1",
-                *TINY_VAE,
+                *tiny_vae,
                 *overrides,
             ],
         )

@@ -8,7 +8,6 @@ import pytest
 
 from har.data.dataset import load_windows
 from har.train import train
-from tests.synth.conftest import TINY_VAE
 
 pytestmark = pytest.mark.slow
 
@@ -22,15 +21,15 @@ def _run(compose_train, tmp_path, name, *overrides):
     return train(cfg)
 
 
-def test_ratio_zero_is_the_same_run_as_no_synth(compose_train, tmp_path):
+def test_ratio_zero_is_the_same_run_as_no_synth(compose_train, tmp_path, tiny_vae):
     off = _run(compose_train, tmp_path, "off").metrics
-    zero = _run(compose_train, tmp_path, "zero", "synth=cvae", "synth.ratio=0", *TINY_VAE).metrics
+    zero = _run(compose_train, tmp_path, "zero", "synth=cvae", "synth.ratio=0", *tiny_vae).metrics
     for key in ("test/macro_f1", "val/macro_f1", "train/loss"):
         assert zero[key] == pytest.approx(off[key], abs=1e-6)
     assert zero["synth/windows"] == 0 and not (tmp_path / "vae").exists()
 
 
-def test_synthetic_windows_join_training_only(compose_train, tmp_path):
+def test_synthetic_windows_join_training_only(compose_train, tmp_path, tiny_vae):
     # synth.augment=false: light augmentation on real windows, synthetic ones as generated
     result = _run(
         compose_train,
@@ -40,7 +39,7 @@ def test_synthetic_windows_join_training_only(compose_train, tmp_path):
         "synth=cvae",
         "synth.ratio=1",
         "synth.augment=false",
-        *TINY_VAE,
+        *tiny_vae,
     )
     real = load_windows(compose_train(*TINY_RUN).data).summary()["splits"]
     assert json.loads((result.run_dir / "data.json").read_text())["splits"] == real  # val, test untouched
