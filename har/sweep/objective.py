@@ -82,6 +82,8 @@ def run_trial(
         )
     for key in ("model/params", "test/macro_f1", "test/accuracy", "epochs_trained", "best_epoch"):
         trial.set_user_attr(key, metrics[key])
+    if "synth/vae_cache_hit" in metrics:
+        trial.set_user_attr("synth/vae_cache_hit", metrics["synth/vae_cache_hit"])
     trial.set_user_attr("wandb_run_id", result.wandb_run_id)
     return [float(metrics[o]) for o in objectives]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
                 "model/params": trial.user_attrs.get("model/params", None),
                 "epochs": trial.user_attrs.get("epochs_trained", None),
                 "seconds": trial.user_attrs.get("seconds", None),
+                "vae_cache_hit": trial.user_attrs.get("synth/vae_cache_hit", None),
                 "overrides": " ".join(trial.user_attrs.get("overrides", [])),
                 "error": trial.user_attrs.get(
                     "error", ""
@@ -64,9 +66,14 @@ def write_best_config(trial: FrozenTrial, sweep_dir: Path) -> Path | None:
     return target
 
 
+def _fanova() -> optuna.importance.FanovaImportanceEvaluator:
+    # named explicitly: optuna 5's default evaluator is PED-ANOVA
+    return optuna.importance.FanovaImportanceEvaluator(seed=0)
+
+
 def importances(study: optuna.Study) -> dict[str, float]:
     try:
-        return optuna.importance.get_param_importances(study)
+        return optuna.importance.get_param_importances(study, evaluator=_fanova())
     except (RuntimeError, ValueError, ZeroDivisionError):  # too few trials, or a one-point space
         return {}
 
@@ -84,7 +91,7 @@ def plots(study: optuna.Study, sweep_dir: Path) -> list[Path]:
     written = []
     makers = {
         "history": optuna_plots.plot_optimization_history,
-        "importances": optuna_plots.plot_param_importances,
+        "importances": functools.partial(optuna_plots.plot_param_importances, evaluator=_fanova()),
     }
     if len(study.directions) > 1:
         makers = {"pareto_front": optuna_plots.plot_pareto_front}
@@ -135,6 +142,13 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
             + " | ".join(f"{v:.4f}" for v in trial.values)
             + f" | {trial.user_attrs.get('test/macro_f1', float('nan')):.4f} | {trial.user_attrs.get('model/params', '')} | `{' '.join(trial.user_attrs.get('overrides', []))}` |"
         )
+    vae_uses = [r["vae_cache_hit"] for r in rows if r["vae_cache_hit"] is not None]
+    if vae_uses:
+        lines += [
+            "",
+            f"Synthetic data: {len(vae_uses)} trials used a VAE; {vae_uses.count(False)} trained it, "
+            f"{vae_uses.count(True)} loaded it from the VAE cache.",
+        ]
     if ranking:
         lines += ["", "## Parameter importances (fANOVA)", "", "| parameter | importance |", "|---|---|"]
         lines += [f"| {k} | {v:.3f} |" for k, v in ranking.items()]
