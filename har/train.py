@@ -34,8 +34,14 @@ from har.metrics import classification_metrics, confusion, plot_confusion
 EpochHook = Callable[[int, dict[str, float]], None]
 
 
+# Cross-entropy on clipped probabilities stays below -ln(1e-7) = 16.1 per window (times the
+# class weight); a train loss past this bound means the weights blew up (too high a
+# learning rate), even while it is still finite.
+DIVERGED_LOSS = 1e3
+
+
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN, infinite, or larger than a trainable model can produce."""
 
 
 class RunPruned(Exception):
@@ -165,9 +171,10 @@ class _EpochEnd(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         loss = float(logs["loss"])
-        if not np.isfinite(loss):
+        if not np.isfinite(loss) or loss > DIVERGED_LOSS:
             raise TrainingDiverged(
-                f"train/loss is {loss} at epoch {epoch + 1}; lower optimizer.learning_rate"
+                f"train/loss is {loss:.4g} at epoch {epoch + 1} (diverged: NaN, inf or over "
+                f"{DIVERGED_LOSS:g}); lower optimizer.learning_rate"
             )
         probabilities = self.model.predict(self.val, verbose=0)
         metrics = {"train/loss": loss, "train/accuracy": float(logs.get("accuracy", np.nan))}
@@ -345,7 +352,7 @@ def _evaluate_best(
         )
         metrics.update(classification_metrics(split, windows.y, probabilities, data.class_names))
         matrix = confusion(windows.y, probabilities, len(data.class_names))
-        np.save(run_dir / f"confusion_{split}.npy", matrix)
+        atomic_write(run_dir / f"confusion_{split}.npy", lambda p, m=matrix: np.save(p, m), suffix=".npy")
         image = plot_confusion(
             matrix,
             data.class_names,
