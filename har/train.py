@@ -247,6 +247,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
             )
     finally:
         keras.mixed_precision.set_global_policy(policy)
+    logger = instantiate(cfg.logger, "logger")  # every part of the config is checked before a write
     run_dir.mkdir(parents=True, exist_ok=True)
     config = to_container(cfg)
     write_text(run_dir / "config.yaml", OmegaConf.to_yaml(config))
@@ -267,7 +268,6 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
     )
     val_ds = make_dataset(data.val, data.normaliser, batch_size=256, training=False)
     checkpoint = run_dir / "best.keras"
-    logger = instantiate(cfg.logger, "logger")
     with logger.start(run_dir=run_dir, name=run_dir.name, config=config):
         print(
             f"{cfg.data.name}: {len(data.train)} train / {len(data.val)} val / {len(data.test)} test windows; "
