@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,11 +62,34 @@ def _check_targets(node: Any, path: str) -> None:
                 f"{path or '<root>'}._target_={target!r}: only targets inside "
                 f"{ALLOWED_TARGET_PREFIX!r} may be instantiated"
             )
+        if target is not None and not _defined_in_har(str(target)):
+            raise ConfigError(
+                f"{path or '<root>'}._target_={target!r}: no function or class of that name is defined in har"
+            )
         for key in node:
             _check_targets(node._get_node(key), f"{path}.{key}" if path else str(key))
     elif isinstance(node, ListConfig):
         for index in range(len(node)):
             _check_targets(node._get_node(index), f"{path}[{index}]")
+
+
+def _defined_in_har(target: str) -> bool:
+    """Whether `target` names a function or class defined in a har module.
+
+    The prefix alone is not enough: `har.os.system` starts with `har.` and resolves to
+    `os.system` through the `os` that `har/__init__.py` imports.
+    """
+    parts = target.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for name in parts[split:]:
+            found = getattr(found, name, None)
+        module = str(getattr(found, "__module__", None))
+        return callable(found) and (module == "har" or module.startswith(ALLOWED_TARGET_PREFIX))
+    return False
 
 
 def instantiate(cfg: DictConfig, key: str = "", **kwargs: Any) -> Any:

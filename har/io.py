@@ -1,11 +1,13 @@
 """Atomic writes: a file is either absent or complete, never half-written.
 
 Every artifact is written to a temporary file in the destination folder, flushed to disk,
-then renamed over the destination (rename is atomic within one file system).
+then renamed over the destination (rename is atomic within one file system). A full disk
+(or a file-size or quota limit) is an `OutputError` naming the file, with nothing written.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -13,6 +15,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from har.errors import UserError
+
+# No space left, a file larger than the process may write (RLIMIT_FSIZE), a quota exceeded.
+OUT_OF_SPACE = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+class OutputError(UserError, OSError):
+    """An output could not be written for lack of space; nothing partial was left."""
+
+
+@contextmanager
+def out_of_space_is_an_output_error(destination: str | Path) -> Iterator[None]:
+    """Turn a full disk while writing `destination` into one clear `OutputError`."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in OUT_OF_SPACE or isinstance(error, OutputError):
+            raise
+        raise OutputError(
+            f"{destination}: not written ({error.strerror}); nothing partial was left and any "
+            "previous version is intact. Free some space or point the output elsewhere."
+        ) from None
 
 
 @contextmanager
@@ -23,22 +48,23 @@ def atomic_path(destination: str | Path, suffix: str = "") -> Iterator[Path]:
     `suffix` keeps writers that look at the extension (Keras, numpy) happy.
     """
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(
-        prefix=f".{destination.name}.", suffix=f".tmp{suffix}", dir=destination.parent
-    )
-    os.close(handle)
-    temporary = Path(name)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-    try:
-        yield temporary
-        with open(temporary, "rb+") as stream:
-            os.fsync(stream.fileno())
-        os.replace(temporary, destination)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with out_of_space_is_an_output_error(destination):
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(
+            prefix=f".{destination.name}.", suffix=f".tmp{suffix}", dir=destination.parent
+        )
+        os.close(handle)
+        temporary = Path(name)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
+        try:
+            yield temporary
+            with open(temporary, "rb+") as stream:
+                os.fsync(stream.fileno())
+            os.replace(temporary, destination)
+        finally:
+            temporary.unlink(missing_ok=True)
 
 
 def atomic_write(destination: str | Path, write: Callable[[Path], Any], suffix: str = "") -> Path:

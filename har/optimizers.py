@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 
 SCHEDULES = ("constant", "cosine")
+
+
+def _finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def adamw(
@@ -21,10 +27,10 @@ def adamw(
 
     `weight_decay=0` is plain Adam.
     """
-    if learning_rate <= 0:
-        raise ValueError(f"learning_rate={learning_rate}: expected a positive value")
-    if weight_decay < 0:
-        raise ValueError(f"weight_decay={weight_decay}: expected a value >= 0")
+    if not _finite_number(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate={learning_rate!r}: expected a positive, finite number")
+    if not _finite_number(weight_decay) or weight_decay < 0:
+        raise ValueError(f"weight_decay={weight_decay!r}: expected a finite number >= 0")
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule={schedule!r}: expected one of {', '.join(SCHEDULES)}")
     total = max(1, steps_per_epoch * epochs)

@@ -36,8 +36,14 @@ from har.synth.quality import headline
 EpochHook = Callable[[int, dict[str, float]], None]
 
 
+# Cross-entropy on clipped probabilities stays below -ln(1e-7) = 16.1 per window (times the
+# class weight); a train loss past this bound means the weights blew up (too high a
+# learning rate), even while it is still finite.
+DIVERGED_LOSS = 1e3
+
+
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN, infinite, or larger than a trainable model can produce."""
 
 
 class RunPruned(Exception):
@@ -167,9 +173,10 @@ class _EpochEnd(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         loss = float(logs["loss"])
-        if not np.isfinite(loss):
+        if not np.isfinite(loss) or loss > DIVERGED_LOSS:
             raise TrainingDiverged(
-                f"train/loss is {loss} at epoch {epoch + 1}; lower optimizer.learning_rate"
+                f"train/loss is {loss:.4g} at epoch {epoch + 1} (diverged: NaN, inf or over "
+                f"{DIVERGED_LOSS:g}); lower optimizer.learning_rate"
             )
         probabilities = self.model.predict(self.val, verbose=0)
         metrics = {"train/loss": loss, "train/accuracy": float(logs.get("accuracy", np.nan))}
@@ -251,6 +258,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
             )
     finally:
         keras.mixed_precision.set_global_policy(policy)
+    logger = instantiate(cfg.logger, "logger")  # every part of the config is checked before a write
     run_dir.mkdir(parents=True, exist_ok=True)
     config = to_container(cfg)
     write_text(run_dir / "config.yaml", OmegaConf.to_yaml(config))
@@ -272,7 +280,6 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
     )
     val_ds = make_dataset(data.val, data.normaliser, batch_size=256, training=False)
     checkpoint = run_dir / "best.keras"
-    logger = instantiate(cfg.logger, "logger")
     with logger.start(run_dir=run_dir, name=run_dir.name, config=config):
         synth_metrics = _report_synthetic(synthetic, run_dir, logger)
         print(
@@ -380,7 +387,7 @@ def _evaluate_best(
         )
         metrics.update(classification_metrics(split, windows.y, probabilities, data.class_names))
         matrix = confusion(windows.y, probabilities, len(data.class_names))
-        np.save(run_dir / f"confusion_{split}.npy", matrix)
+        atomic_write(run_dir / f"confusion_{split}.npy", lambda p, m=matrix: np.save(p, m), suffix=".npy")
         image = plot_confusion(
             matrix,
             data.class_names,

@@ -107,3 +107,45 @@ def strikes_bundle(tmp_path_factory, session_cache) -> Path:
         )
     )
     return result.bundle
+
+
+# Sweep trials in tests: a tenth of watch's train windows, two epochs, no early stopping.
+TINY_TRAIN = '["trainer.epochs=2","data.train_fraction=0.1","trainer.patience=0"]'
+
+
+@pytest.fixture
+def compose_sweep(tmp_path, session_cache):
+    """Compose `sweep.yaml`: one worker, the tiny search space, tiny trials, no export, no W&B."""
+
+    def _compose(*overrides: str):
+        return compose(
+            "sweep",
+            [
+                f"paths.root={tmp_path}",
+                f"paths.output_dir={tmp_path / 'sweep'}",
+                f"paths.cache_dir={session_cache}",
+                "logger=none",
+                "sweep.export=false",
+                "sweep.workers=1",
+                "sweep.search_space=tiny",
+                f"sweep.train_overrides={TINY_TRAIN}",
+                *overrides,
+            ],
+        )
+
+    return _compose
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """A PostgreSQL URL that answers (`HAR_TEST_POSTGRES_URL`), else the test is skipped."""
+    url = os.environ.get("HAR_TEST_POSTGRES_URL", "postgresql+psycopg2://har:har@127.0.0.1:5432/har")
+    try:
+        import sqlalchemy
+
+        with sqlalchemy.create_engine(url).connect():
+            return url
+    except Exception as error:  # no server here: say so plainly (CI starts one in .ci/run)
+        pytest.skip(
+            f"no PostgreSQL server at {url.split('@')[-1]} ({type(error).__name__}); .ci/run starts one"
+        )

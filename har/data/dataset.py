@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from har.config import instantiate
+from har.config import ConfigError, instantiate
 from har.data import cache
 from har.data.recording import CHANNELS, UNITS, DataError, RecordingSet, WindowSet
 from har.data.splits import SPLITS, split_subjects
@@ -109,6 +109,16 @@ def _window_all(recordings: RecordingSet, data_cfg: DictConfig) -> dict[str, np.
     }
 
 
+def _check_numbers(data_cfg: DictConfig) -> None:
+    """The numeric keys of `data` are numbers (an override like `data.window_s=abc` is not)."""
+    for key in ("rate_hz", "window_s", "hop_s", "min_purity", "train_fraction"):
+        value = data_cfg.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            raise ConfigError(f"data.{key}={value!r}: expected a number")
+        if key in ("rate_hz", "window_s", "hop_s") and value <= 0:
+            raise ConfigError(f"data.{key}={value!r}: expected a positive number")
+
+
 def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedData:
     """Load a source, window it (through the cache), split by subject, fit the normaliser.
 
@@ -116,6 +126,7 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
         DataError: for bad input, naming the file, row, column or key.
     """
     started = time.perf_counter()
+    _check_numbers(data_cfg)
     source = instantiate(data_cfg.source, "data.source")
     shaping = OmegaConf.to_container(data_cfg, resolve=True)
     key = cache.cache_key(

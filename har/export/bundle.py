@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from har.errors import UserError
+from har.io import out_of_space_is_an_output_error
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -36,6 +37,15 @@ def write_bundle(destination: Path, files: dict[str, bytes], manifest: dict[str,
     """Write `files` and a manifest listing their sha256, atomically as a folder."""
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
+    with out_of_space_is_an_output_error(destination):
+        _write_staged(destination, files, manifest)
+    return destination
+
+
+def _write_staged(destination: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> None:
+    """Write into a hidden sibling folder, then rename it to `destination`."""
+    old = destination.with_name(f".{destination.name}.old")
+    shutil.rmtree(old, ignore_errors=True)  # left by a writer killed between its two renames
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
         for name, content in files.items():
@@ -53,9 +63,7 @@ def write_bundle(destination: Path, files: dict[str, bytes], manifest: dict[str,
             with open(path, "rb") as stream:
                 os.fsync(stream.fileno())
         os.chmod(staging, 0o755)
-        if destination.exists():
-            old = destination.with_name(f".{destination.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
+        if destination.exists():  # a killed writer leaves it here, or as `old`: never half
             os.replace(destination, old)
             os.replace(staging, destination)
             shutil.rmtree(old, ignore_errors=True)
@@ -63,7 +71,6 @@ def write_bundle(destination: Path, files: dict[str, bytes], manifest: dict[str,
             os.replace(staging, destination)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return destination
 
 
 def _plain(value: Any) -> Any:
@@ -104,7 +111,10 @@ def read_bundle(folder: str | Path) -> Bundle:
         manifest = json.loads(manifest_path.read_text())
     except json.JSONDecodeError as error:
         raise BundleError(f"{manifest_path}: not valid JSON ({error})") from None
-    for name, entry in manifest.get("files", {}).items():
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(e, dict) and "sha256" in e for e in files.values()):
+        raise BundleError(f"{manifest_path}: no list of files with their sha256; not a har bundle")
+    for name, entry in files.items():
         path = folder / name
         if not path.is_file():
             raise BundleError(f"{path}: listed in the manifest but missing")

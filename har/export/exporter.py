@@ -62,11 +62,22 @@ def _source_run(cfg: DictConfig) -> Path:
 
 
 def _load_run(run_dir: Path) -> tuple[DictConfig, keras.Model]:
-    missing = [n for n in ("best.keras", "config.yaml", "data.json") if not (run_dir / n).is_file()]
+    """The run's config and best checkpoint; only a run that finished (it wrote metrics.json).
+
+    A killed run keeps the checkpoint of its best epoch so far, which is complete (written
+    atomically) but is not the run's result; exporting it would ship an unfinished model.
+    """
+    required = ("best.keras", "config.yaml", "data.json", "metrics.json")
+    missing = [n for n in required if not (run_dir / n).is_file()]
     if missing:
         raise ConfigError(f"run_dir={run_dir}: not a finished har-train run (missing {', '.join(missing)})")
     run_cfg = OmegaConf.load(run_dir / "config.yaml")
-    model = keras.models.load_model(run_dir / "best.keras")
+    try:
+        model = keras.models.load_model(run_dir / "best.keras")
+    except Exception as error:  # keras, zipfile and h5py raise many types for a damaged file
+        raise ConfigError(
+            f"{run_dir / 'best.keras'}: cannot be loaded ({type(error).__name__}: {str(error)[:200]})"
+        ) from None
     return run_cfg, model
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def check_positive(**values: int | float) -> None:
     for name, value in values.items():
-        if value is None or value <= 0:
+        if not _is_number(value) or not value > 0:
             raise ValueError(f"{name}={value}: expected a positive value")
 
 
 def check_rate(**values: float) -> None:
     for name, value in values.items():
-        if not 0 <= value < 1:
+        if not _is_number(value) or not 0 <= value < 1:
             raise ValueError(f"{name}={value}: expected a value in [0, 1)")
 
 

@@ -25,6 +25,7 @@ from optuna.trial import TrialState
 
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate
+from har.io import write_text
 from har.sweep.space import parse_space
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
@@ -58,6 +59,7 @@ def worker_config(cfg: DictConfig) -> DictConfig:
             "timeout": sweep.timeout,
             "workers": int(sweep.workers),
             "gpus": list(sweep.gpus or []),
+            "objective": OmegaConf.to_container(sweep.objective, resolve=True),
             "objectives": list(sweep.objectives),
             "sampler": OmegaConf.to_container(sweep.sampler, resolve=True),
             "pruner": OmegaConf.to_container(sweep.pruner, resolve=True),
@@ -130,8 +132,9 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     )  # fail now, not in N workers
     instantiate(cfg.sweep.sampler, "sweep.sampler")
     instantiate(cfg.sweep.pruner, "sweep.pruner")
+    instantiate(cfg.sweep.objective, "sweep.objective")
     config_path = sweep_dir / "sweep.yaml"
-    OmegaConf.save(worker_cfg, config_path)
+    write_text(config_path, OmegaConf.to_yaml(worker_cfg))  # a second driver may be reading it
     storage = make_storage(cfg.sweep.storage, sweep_dir / "journal.log")
     study = optuna.create_study(
         study_name=cfg.sweep.study,

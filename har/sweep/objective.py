@@ -1,7 +1,15 @@
-"""One trial: sample -> overrides -> compose the train config -> train(cfg) -> objective values."""
+"""What a trial runs: `run_trial` (sample -> overrides -> train) or `dry_run` (sample only).
+
+`sweep.objective` names one of them (`_partial_: true`); the worker calls it as
+`objective(trial, cfg, params, sweep_dir) -> objective values`.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
 import time
 import traceback
 from pathlib import Path
@@ -29,10 +37,29 @@ def _tflite_objectives(run_dir: Path, input_shape: tuple[int, int]) -> dict[str,
     return {"tflite/latency_ms": p50, "tflite/size_kb": len(content) / 1024}
 
 
+@functools.cache
+def _size_tensorflow_pools() -> None:
+    """TensorFlow's own thread pools, from the worker's environment (`worker.pin_resources`).
+
+    Only possible before TensorFlow's runtime starts, so this runs before the first trial
+    trains; outside a worker process (no such variables) TensorFlow is left as it is.
+    """
+    if "TF_NUM_INTRAOP_THREADS" not in os.environ:
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
+        tf.config.threading.set_inter_op_parallelism_threads(int(os.environ["TF_NUM_INTEROP_THREADS"]))
+    except RuntimeError:  # TensorFlow already ran in this process: its pools are fixed
+        return
+
+
 def run_trial(
     trial: optuna.Trial, cfg: DictConfig, params: list[search_space.Param], sweep_dir: Path
 ) -> list[float]:
     """Train one sampled configuration; raise optuna.TrialPruned when the pruner says so."""
+    _size_tensorflow_pools()
     from keras import backend
 
     from har.train import RunPruned, train
@@ -86,6 +113,35 @@ def run_trial(
         trial.set_user_attr("synth/vae_cache_hit", metrics["synth/vae_cache_hit"])
     trial.set_user_attr("wandb_run_id", result.wandb_run_id)
     return [float(metrics[o]) for o in objectives]
+
+
+def dry_run(
+    trial: optuna.Trial,
+    cfg: DictConfig,
+    params: list[search_space.Param],
+    sweep_dir: Path,
+    *,
+    seconds: float = 0.0,
+) -> list[float]:
+    """Sample a configuration and train nothing (`sweep.objective=dry_run`).
+
+    For checking a storage, the workers and a search space before spending compute on them,
+    and for the storage benchmark. Each value is `dry_run_value(trial.params, objective)`,
+    so a reader can check that a stored value belongs to its trial.
+
+    Args:
+        seconds: how long each trial pretends to work.
+    """
+    trial.set_user_attr("overrides", search_space.to_overrides(search_space.sample(params, trial)))
+    if seconds:
+        time.sleep(seconds)
+    return [dry_run_value(trial.params, objective) for objective in cfg.objectives]
+
+
+def dry_run_value(params: dict[str, Any], objective: str) -> float:
+    """A value in [0, 1) fixed by the parameters and the objective's name."""
+    text = json.dumps([objective, params], sort_keys=True, default=str)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big") / 2**48
 
 
 def describe_error(error: BaseException) -> str:

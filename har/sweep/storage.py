@@ -21,6 +21,7 @@ from har.config import ConfigError
 
 HEARTBEAT = "har:heartbeat"
 RETRY_OF = "har:retry_of"
+RETRIED = "har:retried"  # on a failed trial whose retry was queued: the retry takes its place
 
 
 def make_storage(url: str | None, journal: Path) -> BaseStorage:
@@ -86,18 +87,19 @@ def fail_stale_trials(study: optuna.Study, grace: float, max_retry: int = 1) -> 
         if now - (stamp if stamp is not None else started) <= grace:
             continue
         reason = f"worker stopped sending heartbeats for over {grace:.0f} s (killed?)"
-        try:
-            storage.set_trial_user_attr(
-                trial._trial_id, "error", reason
-            )  # a finished trial cannot be annotated
+        original = trial.system_attrs.get(RETRY_OF, trial.number)
+        retries = sum(1 for t in study.get_trials(deepcopy=False) if t.system_attrs.get(RETRY_OF) == original)
+        retry = retries < max_retry
+        try:  # annotate first: a finished trial cannot be annotated
+            storage.set_trial_user_attr(trial._trial_id, "error", reason)
+            if retry:
+                storage.set_trial_system_attr(trial._trial_id, RETRIED, True)
             if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
                 continue
         except RuntimeError:  # another worker finished or failed it first
             continue
         failed.append(trial.number)
-        original = trial.system_attrs.get(RETRY_OF, trial.number)
-        retries = sum(1 for t in study.get_trials(deepcopy=False) if t.system_attrs.get(RETRY_OF) == original)
-        if retries < max_retry:
+        if retry:
             study.enqueue_trial(trial.params, user_attrs={"retry_of": original}, skip_if_exists=False)
             # mark the queued trial so its own retries count against the same original
             waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))[-1]

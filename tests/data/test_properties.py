@@ -1,12 +1,22 @@
-"""Property-based: windowing equals the offline reference and splits never share a subject."""
+"""Property-based: windowing equals the offline reference and splits never share a subject.
+
+The `faults` tests extend the unit properties to the `majority` rule (with unlabelled
+samples and purity) and to `load_windows` end to end on random simulated subjects.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from har.data.recording import Recording
+from har.config import compose
+from har.data.dataset import load_windows
+from har.data.recording import DataError, Recording
+from har.data.sources.strikes_sim import StrikesSimSource
 from har.data.splits import split_subjects
 from har.data.windowing import window_recording
 
@@ -48,3 +58,78 @@ def test_group_splits_partition_the_subjects(subjects, test_fraction, val_fracti
     assert all(seen)
     assert seen[0].isdisjoint(seen[1]) and seen[0].isdisjoint(seen[2]) and seen[1].isdisjoint(seen[2])
     assert set().union(*seen) == {str(s) for s in subjects}
+
+
+@pytest.mark.faults
+@settings(max_examples=60, deadline=None)
+@given(
+    labels=st.lists(st.integers(-1, 3), min_size=1, max_size=200),
+    window=st.integers(1, 40),
+    hop=st.integers(1, 40),
+    min_purity=st.floats(0.0, 1.0),
+)
+def test_majority_windows_are_the_reference(labels, window, hop, min_purity):
+    """`majority`: the most frequent label (ties: the smallest), kept if labelled and pure enough."""
+    labels = np.array(labels)
+    n = len(labels)
+    if n < window:
+        return
+    signals = np.arange(n * 6, dtype=np.float32).reshape(n, 6)
+    X, y, starts = window_recording(
+        Recording(signals, labels, 50.0, "1", "prop"), window, hop, min_purity=min_purity
+    )
+    reference = []
+    for start in range(0, n - window + 1, hop):
+        counts = Counter(labels[start : start + window].tolist())
+        best = max(counts.values())
+        label = min(value for value, count in counts.items() if count == best)
+        if label != -1 and best / window >= min_purity:
+            reference.append((start, label))
+    assert [(int(s), int(v)) for s, v in zip(starts, y)] == reference
+    for x, start in zip(X, starts):
+        np.testing.assert_array_equal(x, signals[start : start + window])
+
+
+@pytest.mark.faults
+@settings(max_examples=15, deadline=None)
+@given(
+    n_subjects=st.integers(3, 9),
+    seed=st.integers(0, 1000),
+    window_s=st.sampled_from([0.5, 1.0, 1.5]),
+    hop_s=st.sampled_from([0.2, 0.5, 1.0]),
+    test_fraction=st.floats(0.1, 0.4),
+)
+def test_load_windows_splits_by_subject_into_the_reference_windows(
+    n_subjects, seed, window_s, hop_s, test_fraction
+):
+    """Through `load_windows`: each split holds exactly its subjects' offline windows, in order."""
+    source = {"n_subjects": n_subjects, "sessions_per_subject": 1, "session_s": 6, "seed": seed}
+    cfg = compose(
+        "train",
+        [
+            "data=strikes_sim",
+            "paths.output_dir=unused",
+            *[f"data.source.{k}={v}" for k, v in source.items()],
+            f"data.window_s={window_s}",
+            f"data.hop_s={hop_s}",
+            "data.split.test_subjects=[]",
+            "data.split.val_subjects=[]",
+            f"data.split.test_fraction={test_fraction}",
+            f"data.split.seed={seed}",
+        ],
+    )
+    try:
+        data = load_windows(cfg.data, use_cache=False)
+    except DataError:  # an empty split or a class missing from train: refused, never mixed
+        return
+    recordings = StrikesSimSource(**source).load().recordings
+    subjects = data.subjects
+    assert set().union(*map(set, subjects.values())) == {r.subject for r in recordings}
+    assert sum(len(s) for s in subjects.values()) == len({r.subject for r in recordings})
+    for split, names in subjects.items():
+        windows = data.split(split)
+        assert set(windows.groups.tolist()) == set(names)  # no subject's window in another split
+        mine = [r for r in recordings if r.subject in names]
+        reference = [window_recording(r, data.window, data.hop, rule="centre") for r in mine]
+        np.testing.assert_array_equal(windows.X, np.concatenate([X for X, _, _ in reference]))
+        np.testing.assert_array_equal(windows.y, np.concatenate([y for _, y, _ in reference]))

@@ -66,6 +66,7 @@ def test_a_trial_that_raises_fails_with_its_reason_and_the_sweep_goes_on(compose
     assert any(t.state == TrialState.COMPLETE for t in study.get_trials())
 
 
+@pytest.mark.faults  # the fault suite's "SIGKILL during training" (tests/faults/ has the rest)
 def test_a_killed_worker_leaves_no_trial_running(compose_sweep):
     cfg = compose_sweep(
         "sweep.n_trials=2",
@@ -139,21 +140,8 @@ def test_pruning_prunes_a_deliberately_bad_trial(compose_sweep, tmp_path):
     ].count(True) == 1
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("HAR_TEST_POSTGRES_URL", "postgresql+psycopg2://har:har@127.0.0.1:5432/har")
-    try:
-        import sqlalchemy
-
-        with sqlalchemy.create_engine(url).connect():
-            return url
-    except Exception as error:  # no server here: say so plainly (CI starts one in .ci/run)
-        pytest.skip(
-            f"no PostgreSQL server at {url.split('@')[-1]} ({type(error).__name__}); .ci/run starts one"
-        )
-
-
-def test_two_workers_on_postgresql(compose_sweep, tmp_path):
-    url = _postgres_url()
+def test_two_workers_on_postgresql(compose_sweep, tmp_path, postgres_url):
+    url = postgres_url
     name = f"pg-{tmp_path.name}-{int(time.time())}"
     result = run_sweep(
         compose_sweep(f"sweep.storage={url}", f"sweep.study={name}", "sweep.workers=2", "sweep.n_trials=4")

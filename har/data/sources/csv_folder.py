@@ -27,6 +27,7 @@ SESSION_SUFFIXES = (".csv", ".parquet")
 SIGNAL_COLUMNS = ["t", *CHANNELS]
 SESSIONS_FILE = "sessions.csv"
 ANNOTATIONS_FILE = "annotations.csv"
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # a larger sample would become inf
 
 
 class CsvFolderSource:
@@ -135,14 +136,19 @@ def _check_columns(path: Path, found: list[str], required: list[str], optional: 
         raise DataError(f"{path}: {'; '.join(parts)} (expected {', '.join(required + optional)})")
 
 
-def _numeric(path: Path, frame: pd.DataFrame, column: str) -> np.ndarray:
+def _numeric(path: Path, frame: pd.DataFrame, column: str, *, limit: float = np.inf) -> np.ndarray:
+    """The column as float64; a non-number, NaN, inf or a value beyond `limit` is an error."""
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
+    what = "is not a finite number"
+    if not bad.any():
+        bad = np.abs(values) > limit
+        what = f"is beyond {limit:.3g}, the float32 range signals are stored in"
     if bad.any():
         row = int(np.argmax(bad))
         raise DataError(
-            f"{path}: line {row + 2}, column {column}: {frame[column].iloc[row]!r} is not a finite "
-            f"number ({int(bad.sum())} such values in this column)"
+            f"{path}: line {row + 2}, column {column}: {frame[column].iloc[row]!r} {what} "
+            f"({int(bad.sum())} such values in this column)"
         )
     return values
 
@@ -152,7 +158,8 @@ def _read_session(path: Path) -> dict[str, np.ndarray]:
     _check_columns(path, list(frame.columns), SIGNAL_COLUMNS, ["label"])
     if len(frame) == 0:
         raise DataError(f"{path}: no rows")
-    table = {c: _numeric(path, frame, c) for c in SIGNAL_COLUMNS}
+    table = {"t": _numeric(path, frame, "t")}
+    table.update({c: _numeric(path, frame, c, limit=FLOAT32_MAX) for c in CHANNELS})
     step = np.diff(table["t"])
     if (step <= 0).any():
         row = int(np.argmax(step <= 0)) + 1
