@@ -90,7 +90,7 @@ def test_wandb_run_is_finished_when_training_raises(compose_train):
         (("data.window_s=0.1",), r"window of 5 samples is too short: model depth=3"),
         (("trainer.epochs=0",), r"trainer.epochs=0: expected a positive integer"),
         (("trainer.class_weight=bogus",), r"trainer.class_weight='bogus'"),
-        (("optimizer.learning_rate=-1",), r"optimizer.learning_rate=-1: expected a positive value"),
+        (("optimizer.learning_rate=-1",), r"optimizer.learning_rate=-1: expected a positive, finite number"),
     ],
 )
 def test_bad_config_fails_before_training(compose_train, overrides, message):
