@@ -2,16 +2,17 @@
 
 Everything a run writes lands in `cfg.paths.output_dir`: the best checkpoint (on
 `val/macro_f1`), `metrics.json`, the resolved `config.yaml`, `data.json` (classes, window,
-normaliser: what export needs), `history.csv` and confusion matrices. The test split is
-evaluated once, from the best checkpoint. The sweep observes training through epoch hooks,
-so this module never imports optuna.
+normaliser: what export needs), `history.csv` and confusion matrices, plus the VAE's quality
+report when synthetic windows join training. The test split is evaluated once, from the best
+checkpoint. What happens after each epoch is in `har.callbacks`; where training runs (threads,
+distribution strategy) in `har.devices`.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,40 +24,16 @@ import tensorflow as tf
 from omegaconf import DictConfig, OmegaConf
 
 from har.augment import build_pipeline
+from har.callbacks import EpochEnd, EpochHook, RunPruned
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, check_experiment, instantiate, to_container
 from har.data.dataset import WindowedData, load_windows
 from har.data.pipeline import make_dataset
+from har.devices import set_threads, strategy
 from har.io import atomic_write, write_bytes, write_csv, write_json, write_text
 from har.metrics import classification_metrics, confusion, plot_confusion
 from har.synth import Synthetic, synthesise
 from har.synth.quality import headline
-
-# Called after every epoch with (epoch, metrics); may raise to stop the run (sweep pruning).
-EpochHook = Callable[[int, dict[str, float]], None]
-
-
-# Cross-entropy on clipped probabilities stays below -ln(1e-7) = 16.1 per window (times the
-# class weight); a train loss past this bound means the weights blew up (too high a
-# learning rate), even while it is still finite.
-DIVERGED_LOSS = 1e3
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN, infinite, or larger than a trainable model can produce."""
-
-
-class RunPruned(Exception):
-    """Raised by an epoch hook to stop a run early on purpose (sweep pruning).
-
-    The run is logged as pruned and finished cleanly; the exception then propagates.
-    """
-
-    graceful = True
-
-    def __init__(self, epoch: int) -> None:
-        super().__init__(f"pruned at epoch {epoch}")
-        self.epoch = epoch
 
 
 @dataclass
@@ -87,43 +64,6 @@ def _check_trainer(trainer: DictConfig) -> None:
             raise ConfigError(f"trainer.{key}={trainer[key]!r}: expected one of {', '.join(allowed)}")
 
 
-def _set_threads(threads: int) -> None:
-    """Cap TensorFlow's thread pools (e.g. two runs side by side on two cores).
-
-    Only possible before TensorFlow's runtime starts; later calls leave the pools as they are.
-    """
-    if tf.config.threading.get_intra_op_parallelism_threads() == threads:
-        return
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
-    except RuntimeError:
-        print(f"trainer.threads={threads}: TensorFlow already started; thread pools unchanged", flush=True)
-
-
-def _strategy(name: str, logical_cpus: int) -> tf.distribute.Strategy:
-    """`mirrored` replicates over every visible GPU; with none, over `logical_cpus` CPU devices.
-
-    Splitting the CPU must happen before TensorFlow initialises its devices, so this runs
-    first in `train`; it is how the multi-device path is exercised on a machine without GPUs.
-    """
-    if name != "mirrored":
-        return tf.distribute.get_strategy()
-    if not tf.config.list_physical_devices("GPU") and logical_cpus > 1:
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        if len(tf.config.get_logical_device_configuration(cpu) or []) != logical_cpus:
-            try:
-                tf.config.set_logical_device_configuration(
-                    cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus
-                )
-            except RuntimeError as error:
-                raise ConfigError(
-                    f"trainer.logical_cpus={logical_cpus}: TensorFlow is already initialised ({error})"
-                ) from None
-    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-    return tf.distribute.MirroredStrategy([d.name for d in devices])
-
-
 def build_model(cfg: DictConfig, input_shape: tuple[int, int], num_classes: int) -> keras.Model:
     """The model of `cfg.model`; a bad parameter is a ConfigError naming `model.build`."""
     builder = instantiate(cfg.model.build, "model.build")
@@ -148,66 +88,6 @@ def _class_weight(y: np.ndarray, num_classes: int, mode: str) -> dict[int, float
     return {k: float(len(y) / (num_classes * max(c, 1))) for k, c in enumerate(counts)}
 
 
-class _EpochEnd(keras.callbacks.Callback):
-    """Validation metrics, progress line, best checkpoint, early stopping, hooks."""
-
-    def __init__(
-        self,
-        *,
-        data: WindowedData,
-        val,
-        checkpoint: Path,
-        monitor: str,
-        patience: int,
-        epochs: int,
-        logger,
-        hooks: Sequence[EpochHook],
-    ):
-        super().__init__()
-        self.data, self.val, self.checkpoint = data, val, checkpoint
-        self.monitor, self.patience, self.epochs = monitor, patience, epochs
-        self.logger, self.hooks = logger, hooks
-        self.best, self.best_epoch, self.history = -np.inf, 0, []
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        loss = float(logs["loss"])
-        if not np.isfinite(loss) or loss > DIVERGED_LOSS:
-            raise TrainingDiverged(
-                f"train/loss is {loss:.4g} at epoch {epoch + 1} (diverged: NaN, inf or over "
-                f"{DIVERGED_LOSS:g}); lower optimizer.learning_rate"
-            )
-        probabilities = self.model.predict(self.val, verbose=0)
-        metrics = {"train/loss": loss, "train/accuracy": float(logs.get("accuracy", np.nan))}
-        metrics["val/loss"] = float(
-            keras.losses.categorical_crossentropy(
-                np.eye(len(self.data.class_names))[self.data.val.y], probabilities
-            )
-            .numpy()
-            .mean()
-        )
-        metrics.update(classification_metrics("val", self.data.val.y, probabilities, self.data.class_names))
-        score = metrics[self.monitor]
-        improved = score > self.best
-        if improved:
-            self.best, self.best_epoch = score, epoch + 1
-            atomic_write(self.checkpoint, self.model.save, suffix=".keras")
-        elapsed = time.perf_counter() - self.started
-        print(
-            f"epoch {epoch + 1:>3}/{self.epochs}  train/loss {loss:.4f}  train/accuracy {metrics['train/accuracy']:.4f}  "
-            f"val/loss {metrics['val/loss']:.4f}  val/accuracy {metrics['val/accuracy']:.4f}  "
-            f"val/macro_f1 {metrics['val/macro_f1']:.4f}{'  *' if improved else '   '}  {elapsed:.0f}s",
-            flush=True,
-        )
-        self.history.append({"epoch": epoch + 1, **metrics})
-        self.logger.log_epoch(epoch + 1, metrics)
-        for hook in self.hooks:
-            hook(epoch + 1, metrics)
-        if self.patience and epoch + 1 - self.best_epoch >= self.patience:
-            self.model.stop_training = True
-
-
 def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainResult:
     """Train, checkpoint the best epoch, evaluate val and test from it, write and log results.
 
@@ -220,7 +100,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
 
     Raises:
         ConfigError, DataError: bad config or input, before any training.
-        TrainingDiverged: NaN or infinite loss.
+        har.callbacks.TrainingDiverged: NaN, infinite or exploding loss.
     """
     started = time.perf_counter()
     check_experiment(cfg, "har-train")
@@ -228,8 +108,8 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
     trainer = cfg.trainer
     _check_trainer(trainer)
     if trainer.threads:
-        _set_threads(int(trainer.threads))
-    strategy = _strategy(trainer.strategy, int(trainer.logical_cpus))
+        set_threads(int(trainer.threads))
+    distribution = strategy(trainer.strategy, int(trainer.logical_cpus))
     if trainer.deterministic:
         tf.config.experimental.enable_op_determinism()
     augment = build_pipeline(cfg.augment)
@@ -247,7 +127,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
     policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_float16" if trainer.mixed_precision else "float32")
     try:
-        with strategy.scope():
+        with distribution.scope():
             model = build_model(cfg, data.input_shape, num_classes)
             steps = int(np.ceil(len(train_windows) / trainer.batch_size))
             optimizer = _build_optimizer(cfg, steps)
@@ -288,7 +168,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
             f"model {cfg.model.name}, {model.count_params():,} parameters; run {run_dir}",
             flush=True,
         )
-        epoch_end = _EpochEnd(
+        epoch_end = EpochEnd(
             data=data,
             val=val_ds,
             checkpoint=checkpoint,
@@ -374,7 +254,7 @@ def _report_synthetic(synthetic: Synthetic | None, run_dir: Path, logger) -> dic
 
 
 def _evaluate_best(
-    checkpoint: Path, data: WindowedData, run_dir: Path, logger, epoch_end: _EpochEnd
+    checkpoint: Path, data: WindowedData, run_dir: Path, logger, epoch_end: EpochEnd
 ) -> dict[str, Any]:
     """Val and test metrics of the best checkpoint (the only time test is looked at)."""
     model = keras.models.load_model(checkpoint)

@@ -62,7 +62,8 @@ def run_trial(
     _size_tensorflow_pools()
     from keras import backend
 
-    from har.train import RunPruned, train
+    from har.callbacks import RunPruned
+    from har.train import train
 
     values = search_space.sample(params, trial)
     overrides = search_space.to_overrides(values)
