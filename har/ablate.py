@@ -136,22 +136,55 @@ def _markdown(
     return "\n".join(lines) + "\n"
 
 
+def _numeric(values: list[Any]) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
 def plot(summary: list[dict[str, Any]], factors: list[str], path: Path, title: str) -> Path:
-    """Mean test macro-F1 with 95% intervals, one point per factor combination."""
+    """Mean test macro-F1 with 95% intervals.
+
+    A numeric last factor (e.g. `synth.ratio`) gives an ablation curve: that factor on the x
+    axis, one line per combination of the others. Otherwise one point per combination.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [", ".join(str(entry[f]) for f in factors) for entry in summary]
-    means = [entry["test/macro_f1 mean"] for entry in summary]
-    halves = [
-        0 if np.isnan(entry["test/macro_f1 ci95"]) else entry["test/macro_f1 ci95"] for entry in summary
-    ]
-    figure, axis = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4))
-    axis.errorbar(range(len(labels)), means, yerr=halves, fmt="o", capsize=5)
-    axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
-    axis.set_xlabel(", ".join(factors))
+    def half(entry: dict[str, Any]) -> float:
+        return 0.0 if np.isnan(entry["test/macro_f1 ci95"]) else entry["test/macro_f1 ci95"]
+
+    figure, axis = plt.subplots(figsize=(max(5, 0.9 * len(summary) + 2), 4))
+    *others, last = factors
+    if _numeric([entry[last] for entry in summary]):
+        lines: dict[tuple, list[dict[str, Any]]] = {}
+        for entry in summary:
+            lines.setdefault(tuple(entry[f] for f in others), []).append(entry)
+        for key, entries in lines.items():
+            entries = sorted(entries, key=lambda e: e[last])
+            label = ", ".join(f"{f.split('.')[-1]}={v}" for f, v in zip(others, key)) or None
+            axis.errorbar(
+                [e[last] for e in entries],
+                [e["test/macro_f1 mean"] for e in entries],
+                yerr=[half(e) for e in entries],
+                fmt="o-",
+                capsize=4,
+                label=label,
+            )
+        axis.set_xlabel(last)
+        if others:
+            axis.legend(fontsize=8)
+    else:
+        labels = [", ".join(str(entry[f]) for f in factors) for entry in summary]
+        axis.errorbar(
+            range(len(labels)),
+            [entry["test/macro_f1 mean"] for entry in summary],
+            yerr=[half(entry) for entry in summary],
+            fmt="o",
+            capsize=5,
+        )
+        axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+        axis.set_xlabel(", ".join(factors))
     axis.set_ylabel("test macro-F1 (mean, 95% CI)")
     axis.set_title(title)
     axis.grid(alpha=0.3)

@@ -46,3 +46,31 @@ def test_grid_summary_and_resume(tmp_path, session_cache, capsys):
     capsys.readouterr()
     run_ablation(cfg)  # everything done: nothing is trained again
     assert capsys.readouterr().out.count("done before, reusing") == 4
+
+
+def test_plot_draws_a_curve_over_a_numeric_last_factor_and_points_otherwise(tmp_path):
+    from har.ablate import plot, summarise
+
+    rows = [
+        {
+            "data.train_fraction": f,
+            "synth.ratio": r,
+            "seed": s,
+            "test/macro_f1": 0.8 + r / 10 + s / 100,
+            "test/accuracy": 0.8,
+        }
+        for f in (1.0, 0.25)
+        for r in (0, 0.5, 1)
+        for s in (0, 1)
+    ]
+    factors = ["data.train_fraction", "synth.ratio"]
+    summary = summarise(rows, factors, [0, 1])
+    assert len(summary) == 6 and summary[1]["test/macro_f1 mean"] == pytest.approx(0.855)
+    curve = plot(summary, factors, tmp_path / "curve.png", "vae_ratio")
+    points = plot(
+        summarise([{**r, "augment": "light"} for r in rows], ["augment"], [0, 1]),
+        ["augment"],
+        tmp_path / "points.png",
+        "augment",
+    )
+    assert curve.stat().st_size > 5_000 and points.stat().st_size > 5_000
