@@ -8,7 +8,7 @@
 set -euo pipefail
 root=${1:-outputs}
 mkdir -p "$root"
-common=(+experiment=ablation_vae_ratio "paths.root=$root" 'overrides=["synth=cvae","trainer.epochs=30","trainer.threads=1"]')
+common=(+experiment=ablation_vae_ratio "paths.root=$root" 'overrides=["synth=cvae","synth.fit.epochs=80","trainer.epochs=30","trainer.threads=1"]')
 export OMP_NUM_THREADS=1
 har-ablate "${common[@]}" 'factors={data.train_fraction:[1.0],synth.ratio:[2,1]}' > "$root/vae_ratio-a.log" 2>&1 &
 {
