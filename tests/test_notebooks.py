@@ -75,6 +75,10 @@ def kernel(tmp_path_factory) -> str:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JUPYTER_PATH", str(folder))
         patch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+        # IPython and Jupyter keep profiles and runtime files under ~ unless told otherwise
+        patch.setenv("IPYTHONDIR", str(folder / "ipython"))
+        patch.setenv("JUPYTER_RUNTIME_DIR", str(folder / "runtime"))
+        patch.setenv("JUPYTER_DATA_DIR", str(folder / "data"))
         yield "har-test"
 
 
