@@ -7,7 +7,6 @@ bundle checks the sha256 of every file the manifest lists.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from har.errors import UserError
-from har.io import out_of_space_is_an_output_error
+from har.io import out_of_space_is_an_output_error, sha256_file
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -27,10 +26,6 @@ FORMAT = 1
 
 class BundleError(UserError, ValueError):
     """A bundle is incomplete, tampered with, or not a har bundle."""
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def write_bundle(destination: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> Path:
@@ -54,7 +49,7 @@ def _write_staged(destination: Path, files: dict[str, bytes], manifest: dict[str
             **manifest,
             "format": FORMAT,
             "files": {
-                name: {"sha256": sha256(staging / name), "bytes": len(content)}
+                name: {"sha256": sha256_file(staging / name), "bytes": len(content)}
                 for name, content in files.items()
             },
         }
@@ -118,7 +113,7 @@ def read_bundle(folder: str | Path) -> Bundle:
         path = folder / name
         if not path.is_file():
             raise BundleError(f"{path}: listed in the manifest but missing")
-        actual = sha256(path)
+        actual = sha256_file(path)
         if actual != entry["sha256"]:
             raise BundleError(
                 f"{path}: sha256 {actual} does not match the manifest's {entry['sha256']}; the file was changed"

@@ -25,8 +25,9 @@ from filelock import FileLock
 from omegaconf import DictConfig, OmegaConf
 
 from har.config import instantiate
+from har.data.cache import cache_key
 from har.data.dataset import WindowedData
-from har.io import write_json
+from har.io import sha256_file, write_json
 from har.synth import cvae
 from har.synth.quality import format_report, plot_examples, quality_report
 from har.synth.sampling import class_counts, labels_for
@@ -45,14 +46,6 @@ class TrainedVAE:
     hit: bool
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def windows_sha256(X: np.ndarray, y: np.ndarray) -> str:
     """Fingerprint of a window set: what the VAE was fit on, and half of its cache key."""
     digest = hashlib.sha256(np.ascontiguousarray(X, dtype=np.float32).tobytes())
@@ -68,13 +61,13 @@ def vae_key(synth_cfg: DictConfig, data: WindowedData, seed: int) -> str:
     """
     settings = OmegaConf.to_container(synth_cfg, resolve=True)
     parts = {
-        "format": STORE_FORMAT,
+        "store_format": STORE_FORMAT,
         "train": windows_sha256(data.train.X, data.train.y),
         "classes": data.class_names,
         **{name: settings[name] for name in ("model", "fit", "quality")},
         "seed": seed,
     }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+    return cache_key(parts)
 
 
 def verified(entry: Path) -> bool:
@@ -82,7 +75,7 @@ def verified(entry: Path) -> bool:
     try:
         manifest = json.loads((entry / "manifest.json").read_text())
         return bool(manifest["files"]) and all(
-            _sha256(entry / name) == digest for name, digest in manifest["files"].items()
+            sha256_file(entry / name) == digest for name, digest in manifest["files"].items()
         )
     except (OSError, ValueError, KeyError, TypeError):
         return False
@@ -167,7 +160,10 @@ def _train_into(folder: Path, synth_cfg: DictConfig, data: WindowedData, key: st
         print(format_report(report), flush=True)
     write_json(
         folder / "manifest.json",
-        {"key": key, "files": {name: _sha256(folder / name) for name in FILES if (folder / name).is_file()}},
+        {
+            "key": key,
+            "files": {name: sha256_file(folder / name) for name in FILES if (folder / name).is_file()},
+        },
     )
 
 
