@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from har.config import ConfigError, instantiate
 from har.data import cache
 from har.data.recording import CHANNELS, UNITS, DataError, RecordingSet, WindowSet
-from har.data.splits import SPLITS, split_subjects
+from har.data.splits import SPLITS, split_subjects, subject_classes
 from har.data.windowing import resample, samples_per, window_recording
 
 
@@ -150,6 +150,7 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
         test_fraction=data_cfg.split.test_fraction,
         val_fraction=data_cfg.split.val_fraction,
         seed=data_cfg.split.seed,
+        classes=subject_classes(arrays["groups"], arrays["y"]),
     )
     everything = WindowSet(arrays["X"], arrays["y"], arrays["groups"])
     splits = {name: everything.subset(np.isin(everything.groups, subjects[name])) for name in SPLITS}

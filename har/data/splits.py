@@ -1,8 +1,16 @@
-"""Subject-wise train/val/test splits: declared lists or a seeded group split."""
+"""Subject-wise splits and folds: declared lists, or seeded, class-aware groupings.
+
+Every grouping of subjects in har comes from here: the train/val/test split of every source
+(`split_subjects`) and the cross-validation folds (`subject_folds`). Both are deterministic
+for a seed. Given how many windows of each class every subject has, they prefer, among
+seeded candidate groupings, one where every split (every fold, and what trains it) holds
+every class, then one with balanced sizes; without that information they are plain seeded
+shuffles.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -10,9 +18,36 @@ from har.data.recording import DataError
 
 SPLITS = ("train", "val", "test")
 
+# Seeded candidate groupings scored per call; the first is the plain shuffle of the seed, so
+# a grouping that already covers every class is the one a class-blind split would make.
+CANDIDATES = 256
+
+# subject -> {class index: windows of that class}
+SubjectClasses = Mapping[str, Mapping[int, int]]
+
 
 def _ids(values: Iterable[object] | None) -> list[str]:
     return [str(v) for v in (values or [])]
+
+
+def natural_sort(subjects: Iterable[object]) -> list[str]:
+    """Subject ids as strings, numbers in numeric order first (`2` before `10`), then names."""
+    return sorted({str(s) for s in subjects}, key=_natural)
+
+
+def subject_classes(groups: np.ndarray, y: np.ndarray) -> dict[str, dict[int, int]]:
+    """Windows per class for every subject, from a window batch's `groups` and `y`."""
+    counts: dict[str, dict[int, int]] = {}
+    for subject, label in zip(groups.tolist(), y.tolist()):
+        per_class = counts.setdefault(str(subject), {})
+        per_class[int(label)] = per_class.get(int(label), 0) + 1
+    return counts
+
+
+def missing_classes(subjects: Sequence[str], classes: SubjectClasses) -> set[int]:
+    """Classes that some subject has but none of `subjects` has."""
+    everything = {c for per_class in classes.values() for c, n in per_class.items() if n}
+    return everything - {c for s in subjects for c, n in classes.get(s, {}).items() if n}
 
 
 def split_subjects(
@@ -23,42 +58,144 @@ def split_subjects(
     test_fraction: float = 0.2,
     val_fraction: float = 0.1,
     seed: int = 0,
+    classes: SubjectClasses | None = None,
 ) -> dict[str, list[str]]:
     """Assign every subject to exactly one split.
 
-    Declared lists win; subjects not declared are shuffled with `seed` and the given
-    fractions of them go to test and val (at least one each), the rest to train.
+    Declared lists win. Undeclared splits take the given fractions of all subjects (at least
+    one each), drawn with `seed` from the subjects not declared; the rest train. With
+    `classes`, the draw prefers test, val and train splits that each hold every class.
+
+    Raises:
+        DataError: a declared subject is unknown, listed twice or in two splits, or no
+            subject is left for train.
     """
-    everyone = sorted({str(s) for s in subjects}, key=_natural)
+    everyone = natural_sort(subjects)
     test, val = _ids(test_subjects), _ids(val_subjects)
-    for key, declared in (("test_subjects", test), ("val_subjects", val)):
-        unknown = sorted(set(declared) - set(everyone), key=_natural)
+    _check_declared(everyone, {"test_subjects": test, "val_subjects": val})
+    rest = [s for s in everyone if s not in test and s not in val]
+    n_test = 0 if test else max(1, int(round(test_fraction * len(everyone))))
+    n_val = 0 if val else max(1, int(round(val_fraction * len(everyone))))
+    if n_test + n_val >= len(rest):
+        raise DataError(
+            f"data.split: no subject left for train ({len(everyone)} subjects; test "
+            f"{len(test) or n_test}, val {len(val) or n_val})"
+        )
+
+    def assign(order: list[str]) -> dict[str, list[str]]:
+        drawn_test, drawn_val = order[:n_test], order[n_test : n_test + n_val]
+        return {
+            "train": order[n_test + n_val :],
+            "val": val or drawn_val,
+            "test": test or drawn_test,
+        }
+
+    def score(split: dict[str, list[str]]) -> tuple:
+        if classes is None:
+            return ()
+        # what train lacks costs most: a class the model never sees
+        return tuple(len(missing_classes(split[name], classes)) for name in ("train", "test", "val"))
+
+    best = _best_candidate(rest, seed, assign, score)
+    return {name: natural_sort(best[name]) for name in SPLITS}
+
+
+def subject_folds(
+    subjects: Sequence[object],
+    k: int,
+    *,
+    seed: int = 0,
+    together: Sequence[object] = (),
+    classes: SubjectClasses | None = None,
+) -> list[list[str]]:
+    """Group `subjects` into `k` folds of near-equal size, each subject in exactly one.
+
+    Args:
+        subjects: the subjects to fold (never the test subjects).
+        k: the number of folds, 2 <= k <= len(subjects).
+        seed: which of the equally good groupings is chosen.
+        together: subjects that must share a fold (e.g. the configured validation subjects,
+            so that a holdout score is the score of one fold); that fold comes first.
+        classes: windows per class per subject; with it, folds are chosen so that each fold,
+            and the subjects that train it, hold every class where the subjects allow, then
+            so that folds have similar window counts.
+
+    Returns:
+        k lists of subject ids, each in natural order.
+    """
+    everyone = natural_sort(subjects)
+    together = _ids(together)
+    if not 2 <= k <= len(everyone):
+        raise DataError(f"validation.k={k}: expected 2 <= k <= {len(everyone)} (the non-test subjects)")
+    _check_declared(everyone, {"validation.together": together})
+    rest = [s for s in everyone if s not in together]
+    sizes = _fold_sizes(len(everyone), k, len(together))
+
+    def assign(order: list[str]) -> list[list[str]]:
+        folds, start = [], 0
+        for index, size in enumerate(sizes):
+            taken = size - (len(together) if index == 0 else 0)
+            folds.append((together if index == 0 else []) + order[start : start + taken])
+            start += taken
+        return folds
+
+    def score(folds: list[list[str]]) -> tuple:
+        if classes is None:
+            return ()
+        val_missing = sum(len(missing_classes(fold, classes)) for fold in folds)
+        train_missing = sum(
+            len(missing_classes([s for other in folds if other is not fold for s in other], classes))
+            for fold in folds
+        )
+        windows = [sum(sum(classes.get(s, {}).values()) for s in fold) for fold in folds]
+        imbalance = round((max(windows) - min(windows)) / max(1, sum(windows)), 2)
+        return (train_missing, val_missing, imbalance)
+
+    folds = _best_candidate(rest, seed, assign, score)
+    return [natural_sort(fold) for fold in folds]
+
+
+def _fold_sizes(n: int, k: int, together: int) -> list[int]:
+    """Fold sizes as equal as the count allows; the first fold holds at least `together`."""
+    if together <= -(-n // k):
+        return [n // k + (1 if i < n % k else 0) for i in range(k)]
+    others = n - together
+    if others < k - 1:
+        raise DataError(
+            f"validation.k={k}: {together} subjects must share a fold, leaving {others} for the other {k - 1}"
+        )
+    return [together] + [others // (k - 1) + (1 if i < others % (k - 1) else 0) for i in range(k - 1)]
+
+
+def _best_candidate(rest: list[str], seed: int, assign, score):
+    """The lowest-scoring assignment of seeded orders of `rest` (first wins ties)."""
+    rng = np.random.default_rng(seed)
+    best, best_score = None, None
+    for attempt in range(CANDIDATES if rest else 1):
+        order = [rest[i] for i in rng.permutation(len(rest))]
+        candidate = assign(order)
+        value = score(candidate)
+        if best_score is None or value < best_score:
+            best, best_score = candidate, value
+        if attempt == 0 and not any(value):  # nothing to improve on (or nothing to score)
+            break
+    return best
+
+
+def _check_declared(everyone: list[str], declared: dict[str, list[str]]) -> None:
+    for key, listed in declared.items():
+        prefix = key if "." in key else f"data.split.{key}"
+        unknown = natural_sort(set(listed) - set(everyone))
         if unknown:
             raise DataError(
-                f"data.split.{key}: subject(s) {', '.join(unknown)} not in the data "
-                f"(subjects: {', '.join(everyone)})"
+                f"{prefix}: subject(s) {', '.join(unknown)} not in the data (subjects: {', '.join(everyone)})"
             )
-        if len(set(declared)) != len(declared):
-            raise DataError(f"data.split.{key}: a subject is listed twice: {declared}")
-    both = sorted(set(test) & set(val), key=_natural)
-    if both:
-        raise DataError(f"data.split: subject(s) {', '.join(both)} in both test_subjects and val_subjects")
-    rest = [s for s in everyone if s not in test and s not in val]
-    order = np.random.default_rng(seed).permutation(len(rest))
-    rest = [rest[i] for i in order]
-    if not test:
-        n = max(1, int(round(test_fraction * len(everyone))))
-        test, rest = rest[:n], rest[n:]
-    if not val:
-        n = max(1, int(round(val_fraction * len(everyone))))
-        val, rest = rest[:n], rest[n:]
-    if not rest:
-        raise DataError("data.split: no subject left for train")
-    return {
-        "train": sorted(rest, key=_natural),
-        "val": sorted(val, key=_natural),
-        "test": sorted(test, key=_natural),
-    }
+        if len(set(listed)) != len(listed):
+            raise DataError(f"{prefix}: a subject is listed twice: {listed}")
+    if "test_subjects" in declared:
+        both = natural_sort(set(declared["test_subjects"]) & set(declared["val_subjects"]))
+        if both:
+            raise DataError(f"data.split: subject(s) {', '.join(both)} in both test_subjects and val_subjects")
 
 
 def _natural(subject: str) -> tuple[int, str]:

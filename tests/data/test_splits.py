@@ -7,7 +7,7 @@ import pytest
 
 from har.data.dataset import load_windows
 from har.data.recording import DataError
-from har.data.splits import split_subjects
+from har.data.splits import missing_classes, split_subjects, subject_folds
 
 
 @pytest.mark.parametrize("source", ["watch", "hapt", "strikes_sim"])
@@ -69,3 +69,53 @@ def test_a_class_absent_from_train_is_an_error(compose_train):
 def test_groups_are_subjects_not_recordings(compose_train):
     data = load_windows(compose_train().data)
     assert set(np.unique(data.train.groups)) == {"1", "2", "3", "4", "5", "6", "7"}
+
+
+def _classes_of(layout: dict[str, list[int]]) -> dict[str, dict[int, int]]:
+    return {subject: {label: 10 for label in labels} for subject, labels in layout.items()}
+
+
+def test_seeded_split_covers_every_class_when_the_subjects_allow():
+    # classes 2 and 3 each live with two subjects only: a blind shuffle often loses one
+    layout = {str(i): [0, 1] for i in range(1, 9)} | {"9": [0, 2], "10": [2, 3], "11": [1, 3]}
+    classes = _classes_of(layout)
+    for seed in range(20):
+        split = split_subjects(list(layout), test_fraction=0.2, val_fraction=0.1, seed=seed, classes=classes)
+        for name in ("train", "test"):
+            assert not missing_classes(split[name], classes), (seed, name, split)
+        assert sorted(sum(split.values(), []), key=int) == sorted(layout, key=int)
+
+
+def test_class_aware_split_keeps_the_blind_split_when_it_already_covers_every_class():
+    subjects = [str(i) for i in range(1, 21)]
+    classes = _classes_of({s: [0, 1, 2] for s in subjects})
+    assert split_subjects(subjects, seed=3, classes=classes) == split_subjects(subjects, seed=3)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_folds_hold_every_subject_once_and_keep_declared_subjects_together(k):
+    subjects = [str(i) for i in range(1, 12)]
+    folds = subject_folds(subjects, k, seed=1, together=["4", "9"])
+    assert len(folds) == k and {"4", "9"} <= set(folds[0])
+    flat = sum(folds, [])
+    assert sorted(flat, key=int) == subjects and len(flat) == len(set(flat))
+    assert max(map(len, folds)) - min(map(len, folds)) <= 1
+    assert folds == subject_folds(subjects, k, seed=1, together=["4", "9"])
+    assert folds != subject_folds(subjects, k, seed=2, together=["4", "9"])
+
+
+def test_folds_give_every_fold_and_its_training_subjects_every_class():
+    # two subjects per rare class: only folds that separate each pair cover all classes
+    layout = {"1": [0, 1], "2": [0, 1], "3": [0, 2], "4": [0, 2], "5": [1, 3], "6": [0, 3]}
+    classes = _classes_of(layout)
+    for seed in range(10):
+        folds = subject_folds(list(layout), 2, seed=seed, classes=classes)
+        for index, fold in enumerate(folds):
+            training = [s for other in folds if other is not fold for s in other]
+            assert not missing_classes(fold, classes), (seed, folds)
+            assert not missing_classes(training, classes), (seed, index, folds)
+
+
+def test_too_many_folds_is_an_error_naming_the_key():
+    with pytest.raises(DataError, match=r"validation.k=4: expected 2 <= k <= 3"):
+        subject_folds(["1", "2", "3"], 4)
