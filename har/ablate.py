@@ -15,13 +15,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import hydra
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from scipy import stats
 
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, check_experiment, compose
+from har.config import ConfigError, check_experiment, compose
 from har.io import atomic_write, write_csv, write_text
 
 METRICS = ("test/macro_f1", "test/accuracy", "val/macro_f1", "epochs_trained", "seconds")
@@ -192,13 +190,3 @@ def plot(summary: list[dict[str, Any]], factors: list[str], path: Path, title: s
     atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"), suffix=".png")
     plt.close(figure)
     return path
-
-
-@hydra.main(config_path=str(CONF_DIR), config_name="ablate", version_base="1.3")
-@exit_on_user_error
-def main(cfg: DictConfig) -> None:
-    run_ablation(cfg)
-
-
-if __name__ == "__main__":
-    main()

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hydra
 import keras
 import numpy as np
 import tensorflow as tf
@@ -25,8 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from har.augment import build_pipeline
 from har.callbacks import EpochEnd, EpochHook, RunPruned
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, check_experiment, instantiate, to_container
+from har.config import ConfigError, check_experiment, instantiate, to_container
 from har.data.dataset import WindowedData, load_windows
 from har.data.pipeline import make_dataset
 from har.devices import set_threads, strategy
@@ -276,13 +274,3 @@ def _evaluate_best(
         )
         logger.log_confusion(split, windows.y, probabilities.argmax(axis=1), data.class_names, image)
     return metrics
-
-
-@hydra.main(config_path=str(CONF_DIR), config_name="train", version_base="1.3")
-@exit_on_user_error
-def main(cfg: DictConfig) -> float:
-    return train(cfg).metrics["test/macro_f1"]
-
-
-if __name__ == "__main__":
-    main()

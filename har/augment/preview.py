@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
 import numpy as np
 import tensorflow as tf
 from omegaconf import DictConfig
 
 from har.augment.pipeline import build_pipeline
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, instantiate, to_container
+from har.config import instantiate, to_container
 from har.data.dataset import load_windows
 from har.data.recording import CHANNELS
 from har.io import atomic_write
@@ -70,11 +68,6 @@ def preview(cfg: DictConfig) -> Path:
     return path
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="augment_preview", version_base="1.3")
-@exit_on_user_error
 def main(cfg: DictConfig) -> None:
+    """`har-augment-preview`: write the preview and say where it is."""
     print(preview(cfg))
-
-
-if __name__ == "__main__":
-    main()

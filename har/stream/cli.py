@@ -6,11 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig
 
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, instantiate
+from har.config import instantiate
 from har.export.bundle import read_bundle
 from har.export.inference import Predictor
 from har.io import write_json
@@ -75,13 +73,3 @@ def track(cfg: DictConfig) -> TrackResult:
     )
     print(f"outputs: {output}", file=sys.stderr if cfg.print_events else sys.stdout)
     return result
-
-
-@hydra.main(config_path=str(CONF_DIR), config_name="track", version_base="1.3")
-@exit_on_user_error
-def main(cfg: DictConfig) -> None:
-    track(cfg)
-
-
-if __name__ == "__main__":
-    main()

@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hydra
 import optuna
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
-from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate
 from har.io import write_text
 from har.sweep.space import parse_space
@@ -215,9 +213,8 @@ def best_run_dir(
     return Path(best[min(pareto_index, len(best) - 1)].user_attrs["run_dir"])
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="sweep", version_base="1.3")
-@exit_on_user_error
 def main(cfg: DictConfig) -> None:
+    """`har-sweep`: run the sweep, then say where everything is."""
     result = run_sweep(cfg)
     print(where_everything_is(result))
 
@@ -245,7 +242,3 @@ def where_everything_is(result: SweepResult) -> str:
             + "   (needs WANDB_API_KEY)",
         ]
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,198 @@
+"""The `har-*` console scripts: answer --help, check the whole config, then do the work.
+
+    har-train model=resnet1d trainer.epochs=60
+
+Each command composes its config with Hydra's compose API (`har.config.compose_run`) and
+checks it (keys, group options, mandatory values, the experiment's command, the command's
+own conflicts) before importing TensorFlow or creating its output folder: a mistake costs
+a second, prints one line naming the key with the closest valid spelling, exits 2 and leaves
+nothing behind. Only then is the command's importable function called with the config.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from omegaconf import DictConfig, OmegaConf
+
+from har.cli_errors import run_reporting
+from har.config import ConfigError, check_experiment, check_required, compose_run
+
+
+@dataclass(frozen=True)
+class Command:
+    """One console script: its config, the function it runs, and what --help says."""
+
+    name: str
+    config: str  # conf/<config>.yaml
+    run: str  # "module:function", called with the checked config
+    about: str
+    options: tuple[str, ...] = ()  # the main options --help lists, with their conf/ comments
+    examples: tuple[str, ...] = ()
+    check: Callable[[DictConfig], None] | None = None  # the command's own conflicts
+
+
+COMMANDS = {
+    command.name: command
+    for command in (
+        Command(
+            "har-train",
+            "train",
+            "har.train:train",
+            "train one model on windows split by subject; the epoch with the best val/macro_f1 is "
+            "checkpointed and the test split is evaluated once, from it.",
+            (
+                "trainer.epochs",
+                "trainer.batch_size",
+                "trainer.patience",
+                "optimizer.learning_rate",
+                "data.train_fraction",
+                "trainer.seed",
+                "paths.root",
+            ),
+            (
+                "har-train model=resnet1d augment=light trainer.epochs=60",
+                "har-train data=csv data.source.path=my_data logger=none",
+            ),
+        ),
+        Command(
+            "har-sweep",
+            "sweep",
+            "har.sweep.driver:main",
+            "run (or resume: the same command again) an Optuna study over har-train configs: sample "
+            "the search space, prune, summarise, export the best trial.",
+            (
+                "sweep.study",
+                "sweep.n_trials",
+                "sweep.workers",
+                "sweep.train_overrides",
+                "sweep.objectives",
+                "sweep.objective",
+                "sweep.storage",
+                "sweep.export",
+            ),
+            (
+                "har-sweep search_space=tiny sweep.n_trials=4 'sweep.train_overrides=[\"trainer.epochs=5\"]'",
+                "har-sweep sweep.objective=dry_run sweep.n_trials=20   # checks storage and workers, trains nothing",
+                "har-sweep +experiment=sweep_watch",
+            ),
+        ),
+        Command(
+            "har-export",
+            "export",
+            "har.export.exporter:export",
+            "convert a finished run (or a study's best trial) to TFLite variants, compare each with "
+            "Keras on the run's test split, and write a deployment bundle.",
+            ("run_dir", "study", "storage", "variants", "guard.max_accuracy_drop"),
+            (
+                "har-export run_dir=outputs/runs/<run>",
+                "har-export study=watch-default storage=outputs/sweeps/watch-default/journal.log",
+            ),
+        ),
+        Command(
+            "har-track",
+            "track",
+            "har.stream.cli:track",
+            "replay a sensor stream through a bundle's model as it would run live: movements as "
+            "JSON lines, scored against the stream's own labels.",
+            ("bundle", "variant", "chunk", "realtime", "print_events"),
+            (
+                "har-track bundle=outputs/sweeps/watch-default/export/bundle stream=recording "
+                "stream.data=watch stream.subject=9",
+            ),
+        ),
+        Command(
+            "har-ablate",
+            "ablate",
+            "har.ablate:run_ablation",
+            "train every cell of a grid of factors x seeds; report each cell's mean, std and 95% "
+            "interval, and plot them.",
+            ("name", "factors", "seeds", "overrides"),
+            ("har-ablate name=augmentation 'factors={augment:[none,light,strong,um2017]}' 'seeds=[0,1,2]'",),
+        ),
+        Command(
+            "har-data",
+            "data_summary",
+            "har.data.cli:main",
+            "print a dataset's summary: subjects, recordings and windows per split and class "
+            "(writes nothing but the window cache).",
+            ("data.window_s", "data.hop_s", "data.split.test_subjects", "data.split.val_subjects"),
+            ("har-data data=hapt", "har-data data=csv data.source.path=my_data"),
+        ),
+        Command(
+            "har-synth",
+            "synth_report",
+            "har.synth.cli:report",
+            "train (or load from the cache) the conditional VAE of a data config and print its "
+            "quality report (TSTR, discriminative score, channel statistics).",
+            ("synth.seed", "synth.fit.epochs", "synth.model.latent_dim"),
+            ("har-synth data=hapt synth.fit.epochs=120",),
+        ),
+        Command(
+            "har-augment-preview",
+            "augment_preview",
+            "har.augment.preview:main",
+            "plot one train window before and after each augmentation step, as a PNG (and a W&B image).",
+            ("index", "seed"),
+            ("har-augment-preview augment=um2017 index=30",),
+        ),
+    )
+}
+
+
+def run(name: str, argv: Sequence[str] | None = None) -> int:
+    """Run command `name` with `argv` (default: the process's arguments); return its exit code."""
+    command = COMMANDS[name]
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--help" in args or "-h" in args:
+        from har.cli_help import help_text
+
+        print(help_text(command))
+        return 0
+    flags = [a for a in args if a.startswith("-")]
+    overrides = [a for a in args if not a.startswith("-")]
+    state: dict[str, DictConfig] = {}
+
+    def work() -> None:
+        unknown = [f for f in flags if f != "--cfg"]
+        if unknown:
+            raise ConfigError(
+                f"{unknown[0]}: no such flag ({name} takes key=value overrides, --help and --cfg)"
+            )
+        cfg = state["cfg"] = compose_run(command.config, overrides)
+        check_required(cfg)
+        check_experiment(cfg, name)
+        if command.check:
+            command.check(cfg)
+        if flags:
+            print(OmegaConf.to_yaml(cfg), end="")
+            return
+        module, _, function = command.run.partition(":")
+        getattr(importlib.import_module(module), function)(cfg)
+
+    def output() -> str | None:
+        cfg = state.get("cfg")
+        return str(cfg.paths.output_dir) if cfg is not None and "output_dir" in cfg.get("paths", {}) else None
+
+    return run_reporting(work, output=output)
+
+
+def _script(name: str) -> Callable[[], None]:
+    def main() -> None:
+        sys.exit(run(name))
+
+    main.__doc__ = f"`{name}`: {COMMANDS[name].about}"
+    return main
+
+
+har_train = _script("har-train")
+har_sweep = _script("har-sweep")
+har_export = _script("har-export")
+har_track = _script("har-track")
+har_ablate = _script("har-ablate")
+har_data = _script("har-data")
+har_synth = _script("har-synth")
+har_augment_preview = _script("har-augment-preview")
