@@ -140,6 +140,7 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
     hit = arrays is not None
     if arrays is None:
         arrays = _window_all(source.load(), data_cfg)
+        _check_classes(arrays["class_names"].tolist(), data_cfg.name)  # before caching: nothing written
         if use_cache:
             cache.save(path, arrays)
     class_names = arrays["class_names"].tolist()
@@ -181,6 +182,15 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
         cache_hit=hit,
         seconds=time.perf_counter() - started,
     )
+
+
+def _check_classes(class_names: list[str], name: str) -> None:
+    """A classifier of one class scores 1.000 and means nothing: refuse it."""
+    if len(class_names) < 2:
+        raise DataError(
+            f"data={name}: {len(class_names)} class(es) in the data ({', '.join(class_names) or 'none'}); "
+            "a classifier needs at least two"
+        )
 
 
 def _reduce_train(train: WindowSet, fraction: float, seed: int) -> WindowSet:

@@ -92,6 +92,10 @@ CSV_CORPUS: dict[str, tuple[dict[str, str | bytes | None], str]] = {
         {"s.csv": GOOD, "annotations.csv": "session,start_s,end_s,label\ns,3,1,walk\n"},
         "annotations.csv: line 2: end_s 1.0 is not after start_s 3.0",
     ),
+    "one class": (
+        {"s.csv": GOOD},
+        "data=csv: 1 class(es) in the data (walk); a classifier needs at least two",
+    ),
     "annotations mixed types": (
         {"s.csv": GOOD, "annotations.csv": "session,start_s,end_s,label\ns,one,2,walk\n"},
         "annotations.csv: line 2, column start_s: 'one'",
