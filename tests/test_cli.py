@@ -167,3 +167,27 @@ def test_run_folders_carry_the_model_and_the_study():
     assert Path(cfg.paths.output_dir).parent == Path("/x/runs")
     assert Path(cfg.paths.output_dir).name.endswith("_hapt_dscnn")
     assert compose_run("sweep", ["sweep.study=mine", "paths.root=/x"]).paths.output_dir == "/x/sweeps/mine"
+
+
+@pytest.mark.slow
+def test_har_track_refuses_a_bundle_that_does_not_fit_the_stream(strikes_bundle, tmp_path, capfd):
+    cases = {
+        "stream=recording stream.data=watch stream.subject=9": "is labelled ",
+        "stream=sim stream.rate_hz=100": "the model was trained at 50 Hz; the stream",
+        "stream=sim stream.session_s=0.5": "the model's window is 50 samples; the stream",
+    }
+    for args, expected in cases.items():
+        capfd.readouterr()
+        code = run("har-track", [f"bundle={strikes_bundle}", f"paths.root={tmp_path}", *args.split()])
+        stderr = capfd.readouterr().err
+        assert code == 2 and expected in stderr and len(stderr.splitlines()) == 1, stderr
+    assert "which the model does not know (its classes: idle, jab," in _last_refusal(
+        strikes_bundle, tmp_path, capfd
+    )
+    assert not any(tmp_path.iterdir())
+
+
+def _last_refusal(bundle: Path, root: Path, capfd) -> str:
+    capfd.readouterr()
+    run("har-track", [f"bundle={bundle}", f"paths.root={root}", "stream=recording", "stream.data=watch"])
+    return capfd.readouterr().err

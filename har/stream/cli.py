@@ -9,7 +9,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from har.config import instantiate
-from har.export.bundle import read_bundle
+from har.export.bundle import check_stream, read_bundle
 from har.export.inference import Predictor
 from har.io import write_json
 from har.stream.plot import plot_session
@@ -21,6 +21,7 @@ def track(cfg: DictConfig) -> TrackResult:
     bundle = read_bundle(cfg.bundle)
     predictor = Predictor(bundle, cfg.variant)
     stream = instantiate(cfg.stream, "stream")
+    check_stream(bundle, stream)  # before any output: a mismatch would score 0 without a word
     tracker = Tracker(
         predictor,
         smoothing=instantiate(cfg.smoothing, "smoothing"),
