@@ -35,6 +35,27 @@ class Command:
     check: Callable[[DictConfig], None] | None = None  # the command's own conflicts
 
 
+def _check_export(cfg: DictConfig) -> None:
+    """One source of the model: a run folder, or a study (with its storage) that exists."""
+    if cfg.run_dir is not None and cfg.study is not None:
+        raise ConfigError(
+            f"run_dir={cfg.run_dir} and study={cfg.study}: give one of them, not both "
+            "(study= exports the study's best trial)"
+        )
+    if cfg.study is None and cfg.storage is not None:
+        raise ConfigError(f"storage={cfg.storage}: read only with study=<name>; give the study too")
+    if cfg.run_dir is None and cfg.study is None:
+        raise ConfigError("give run_dir=<a har-train run folder> or study=<name> storage=<journal or URL>")
+    if cfg.study is not None:
+        if not cfg.storage:
+            raise ConfigError(
+                f"study={cfg.study}: give storage=<the sweep's journal.log, or its database URL> too"
+            )
+        from har.sweep.storage import check_study_exists
+
+        check_study_exists(str(cfg.storage), str(cfg.study))
+
+
 COMMANDS = {
     command.name: command
     for command in (
@@ -91,6 +112,7 @@ COMMANDS = {
                 "har-export run_dir=outputs/runs/<run>",
                 "har-export study=watch-default storage=outputs/sweeps/watch-default/journal.log",
             ),
+            _check_export,
         ),
         Command(
             "har-track",

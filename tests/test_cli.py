@@ -125,6 +125,26 @@ MISTAKES = {
         "error: bundle: required; give it on the command line (bundle=<value>)",
     ),
     "data: csv without a path": ("har-data", ["data=csv"], "error: data.source.path: required"),
+    "export: run_dir and study": (
+        "har-export",
+        ["run_dir=some/run", "study=watch-default"],
+        "error: run_dir=some/run and study=watch-default: give one of them, not both",
+    ),
+    "export: a study without storage": (
+        "har-export",
+        ["study=watch-default"],
+        "error: study=watch-default: give storage=<the sweep's journal.log, or its database URL> too",
+    ),
+    "export: a storage that does not exist": (
+        "har-export",
+        ["study=watch-default", "storage=nowhere/journal.log"],
+        "error: storage=nowhere/journal.log: no such journal file",
+    ),
+    "export: a mistyped study": (
+        "har-export",
+        ["study=watch-defualt", "storage={journal}"],
+        "no such study in {journal}; did you mean study=watch-default? (studies there: watch-default)",
+    ),
 }
 
 
