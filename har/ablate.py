@@ -19,7 +19,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from scipy import stats
 
-from har.config import ConfigError, check_experiment, compose
+from har.config import ConfigError, check_experiment, check_override_sets, compose, override_key
 from har.io import atomic_write, write_csv, write_text
 
 METRICS = ("test/macro_f1", "test/accuracy", "val/macro_f1", "epochs_trained", "seconds")
@@ -55,10 +55,11 @@ def run_ablation(cfg: DictConfig) -> Path:
 
     check_experiment(cfg, "har-ablate")
     factors = OmegaConf.to_container(cfg.factors, resolve=True)
-    if not factors:
+    if not factors or not isinstance(factors, dict):
         raise ConfigError("factors: give at least one factor, e.g. 'factors={augment:[none,light]}'")
     root = Path(cfg.paths.output_dir)
     grid = cells(factors)
+    _check_grid(cfg, factors, grid)
     total = len(grid) * len(cfg.seeds)
     rows = []
     for number, (cell, seed) in enumerate(itertools.product(grid, cfg.seeds), start=1):
@@ -67,7 +68,7 @@ def run_ablation(cfg: DictConfig) -> Path:
         if not metrics_file.is_file():
             overrides = [
                 *cfg.overrides,
-                *[f"{k}={v}" for k, v in cell.items()],
+                *_pairs(cell),
                 f"trainer.seed={seed}",
                 f"paths.output_dir={run_dir}",
                 f"paths.cache_dir={cfg.paths.cache_dir}",
@@ -89,6 +90,20 @@ def run_ablation(cfg: DictConfig) -> Path:
     plot(summary, list(factors), root / "ablation.png", cfg.name)
     print((root / "summary.md").read_text())
     return root
+
+
+def _check_grid(cfg: DictConfig, factors: dict[str, list[Any]], grid: list[dict[str, Any]]) -> None:
+    """Compose every cell's train config before the first one trains (a typo fails in seconds)."""
+    for override in cfg.overrides:
+        if override_key(override) in factors:
+            raise ConfigError(f"overrides: {override} sets factor {override_key(override)}; drop one of them")
+    sets = [("overrides", list(cfg.overrides))]
+    sets += [(f"factors ({' '.join(_pairs(cell))})", [*cfg.overrides, *_pairs(cell)]) for cell in grid]
+    check_override_sets("train", sets)
+
+
+def _pairs(cell: dict[str, Any]) -> list[str]:
+    return [f"{k}={v}" for k, v in cell.items()]
 
 
 def summarise(rows: list[dict[str, Any]], factors: list[str], seeds: list[int]) -> list[dict[str, Any]]:

@@ -92,6 +92,24 @@ def check_required(cfg: DictConfig) -> None:
         raise ConfigError(f"{missing[0]}: required; give it on the command line ({missing[0]}=<value>)")
 
 
+def check_override_sets(config_name: str, sets: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """Compose `config_name` once per `(label, overrides)` and check it; errors name the label.
+
+    For overrides that are applied later, in another process: a sweep's `train_overrides`
+    with each branch of its search space, an ablation's cells.
+    """
+    for label, overrides in sets:
+        try:
+            check_required(compose(config_name, overrides))
+        except ConfigError as error:
+            raise ConfigError(f"{label}: {error}") from None
+
+
+def override_key(text: str) -> str:
+    """The key or group an override sets (`+trainer.epochs=3` -> `trainer.epochs`)."""
+    return _parse(text).key_or_group
+
+
 @contextmanager
 def _hydra() -> Iterator[None]:
     GlobalHydra.instance().clear()

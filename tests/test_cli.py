@@ -125,6 +125,17 @@ MISTAKES = {
         "error: bundle: required; give it on the command line (bundle=<value>)",
     ),
     "data: csv without a path": ("har-data", ["data=csv"], "error: data.source.path: required"),
+    "ablate: no factors": ("har-ablate", [], "error: factors: required"),
+    "ablate: a typo in a factor": (
+        "har-ablate",
+        ["factors={augmnt:[none,light]}"],
+        "error: factors (augmnt=none): augmnt=none: no such key; did you mean augment?",
+    ),
+    "ablate: a factor also in overrides": (
+        "har-ablate",
+        ["factors={augment:[none,light]}", 'overrides=["augment=strong"]'],
+        "error: overrides: augment=strong sets factor augment; drop one of them",
+    ),
     "export: run_dir and study": (
         "har-export",
         ["run_dir=some/run", "study=watch-default"],
