@@ -107,10 +107,36 @@ def _journal(folder: Path) -> Path:
 
 # (command, arguments, the line's expected text); {inputs} is a folder of prepared files.
 MISTAKES = {
+    "sweep: a typo in train_overrides": (
+        "har-sweep",
+        ['sweep.train_overrides=["trainer.epoch=3"]'],
+        "error: sweep.train_overrides: trainer.epoch=3: no such key; did you mean trainer.epochs?",
+    ),
+    "sweep: a typo in a search space file": (
+        "har-sweep",
+        ["sweep.search_space={space}"],
+        "model.build.widht=8: no such key; did you mean model.build.width?",
+    ),
+    "sweep: train_overrides set a sampled key": (
+        "har-sweep",
+        ['sweep.train_overrides=["augment=light"]'],
+        "sweep.train_overrides: augment=light sets a key that search_space=default samples",
+    ),
+    "sweep: a test objective": (
+        "har-sweep",
+        ["sweep.objectives=[test/macro_f1]"],
+        "error: sweep.objectives: test/macro_f1 would choose on the test split, which never chooses "
+        "anything; use val/macro_f1",
+    ),
     "sweep: objectives and directions differ": (
         "har-sweep",
         ["sweep.objectives=[val/macro_f1,model/params]"],
         "sweep.objectives (2) and sweep.directions (1) differ in length",
+    ),
+    "sweep: unknown search space": (
+        "har-sweep",
+        ["search_space=tyny"],
+        "sweep.search_space='tyny': no such search space",
     ),
     "train: unknown key": ("har-train", ["trainer.epoch=3"], "did you mean trainer.epochs?"),
     "train: unknown key with +": (

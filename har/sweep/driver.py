@@ -22,9 +22,17 @@ import optuna
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
-from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate
+from har.config import (
+    CONF_DIR,
+    ConfigError,
+    check_experiment,
+    check_override_sets,
+    compose,
+    instantiate,
+    override_key,
+)
 from har.io import write_text
-from har.sweep.space import parse_space
+from har.sweep.space import branches, parse_space, to_overrides
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
 
@@ -75,8 +83,14 @@ def worker_config(cfg: DictConfig) -> DictConfig:
 
 
 def _check(cfg: DictConfig) -> None:
+    """Everything a sweep can get wrong before its first trial, checked before any file is made.
+
+    The train config of every branch of the search space (with `train_overrides`) is composed
+    once here, so a typo fails the command in seconds instead of every trial.
+    """
     check_experiment(cfg, "har-sweep")
     sweep = cfg.sweep
+    _objective_node(sweep)
     if len(sweep.objectives) != len(sweep.directions):
         raise ConfigError(
             f"sweep.objectives ({len(sweep.objectives)}) and sweep.directions ({len(sweep.directions)}) differ in length"
@@ -84,10 +98,40 @@ def _check(cfg: DictConfig) -> None:
     for direction in sweep.directions:
         if direction not in ("maximize", "minimize"):
             raise ConfigError(f"sweep.directions: {direction!r} is not maximize or minimize")
+    for objective in sweep.objectives:
+        if str(objective).startswith("test/"):
+            raise ConfigError(
+                f"sweep.objectives: {objective} would choose on the test split, which never chooses "
+                f"anything; use val/{str(objective)[len('test/') :]}"
+            )
     if sweep.workers < 1 or sweep.n_trials < 1:
         raise ConfigError(
             f"sweep.workers={sweep.workers}, sweep.n_trials={sweep.n_trials}: both must be >= 1"
         )
+    for key in ("sampler", "pruner", "objective"):
+        instantiate(sweep[key], f"sweep.{key}")
+    space = f"search_space={sweep.search_space}"
+    params = parse_space(worker_config(cfg).search_space, space)
+    sampled = {param.key for param in params}
+    for override in sweep.train_overrides:
+        if override_key(override) in sampled:
+            raise ConfigError(
+                f"sweep.train_overrides: {override} sets a key that {space} samples (the sample "
+                "would silently win); drop one of them"
+            )
+    fixed = list(sweep.train_overrides)
+    check_override_sets(
+        "train",
+        [("sweep.train_overrides", fixed)]
+        + [(f"{space} ({' '.join(to_overrides(b))})", [*fixed, *to_overrides(b)]) for b in branches(params)],
+    )
+
+
+def _objective_node(sweep: DictConfig) -> None:
+    """`sweep.objective=<dotted name>` (or `dry_run`) as the `_target_` node it stands for."""
+    if isinstance(sweep.objective, str):
+        target = sweep.objective if "." in sweep.objective else f"har.sweep.objective.{sweep.objective}"
+        sweep.objective = {"_target_": target, "_partial_": True}
 
 
 def _progress(study: optuna.Study, seen: set[int], total: int, started: float) -> None:
@@ -119,18 +163,12 @@ def _progress(study: optuna.Study, seen: set[int], total: int, started: float) -
 
 def run_sweep(cfg: DictConfig) -> SweepResult:
     """Run (or resume) the study of `cfg.sweep` to `n_trials`, then summarise and export."""
-    _check(cfg)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    _check(cfg)  # fail now, before any file, not in N workers
     sweep_dir = Path(cfg.paths.output_dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
     worker_cfg = worker_config(cfg)
-    parse_space(
-        worker_cfg.search_space, f"search_space={cfg.sweep.search_space}"
-    )  # fail now, not in N workers
-    instantiate(cfg.sweep.sampler, "sweep.sampler")
-    instantiate(cfg.sweep.pruner, "sweep.pruner")
-    instantiate(cfg.sweep.objective, "sweep.objective")
     config_path = sweep_dir / "sweep.yaml"
     write_text(config_path, OmegaConf.to_yaml(worker_cfg))  # a second driver may be reading it
     storage = make_storage(cfg.sweep.storage, sweep_dir / "journal.log")
