@@ -35,6 +35,7 @@ from har.io import write_text
 from har.sweep.space import branches, parse_space, to_overrides
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
+from har.sweep.worker import config_error_streak
 
 
 @dataclass
@@ -73,6 +74,7 @@ def worker_config(cfg: DictConfig) -> DictConfig:
             "search_space": OmegaConf.to_container(space_cfg, resolve=True),
             "search_space_name": str(sweep.search_space),
             "train_overrides": list(sweep.train_overrides),
+            "max_config_errors": int(sweep.max_config_errors),
             "logger_group": bool(sweep.logger_group),
             "paths": {
                 "root": str(Path(cfg.paths.root).resolve()),
@@ -220,6 +222,12 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
         print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
     summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
     print((sweep_dir / "summary.md").read_text(), flush=True)
+    streak, reason = config_error_streak(study)
+    if streak >= cfg.sweep.max_config_errors:
+        raise ConfigError(
+            f"sweep stopped: the last {streak} trials failed on a config error (sweep.max_config_errors="
+            f"{cfg.sweep.max_config_errors}); the last: {reason}"
+        )
     bundle = None
     if cfg.sweep.export and summary["best"]:
         from har.export.exporter import export

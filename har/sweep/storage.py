@@ -23,6 +23,7 @@ from har.config import ConfigError
 HEARTBEAT = "har:heartbeat"
 RETRY_OF = "har:retry_of"
 RETRIED = "har:retried"  # on a failed trial whose retry was queued: the retry takes its place
+CONFIG_ERROR = "har:config_error"  # on a trial failed by a config error: it takes no slot
 
 
 def make_storage(url: str | None, journal: Path) -> BaseStorage:

@@ -32,21 +32,45 @@ def pin_resources(cfg: DictConfig, index: int) -> None:
     os.environ["TF_NUM_INTEROP_THREADS"] = "1" if threads == 1 else "2"
 
 
-def trial_slots(study) -> tuple[int, bool, bool]:
-    """How many of the study's `n_trials` are taken, and whether any trial runs or waits.
+def takes_slot(trial) -> bool:
+    """Whether a trial counts toward `n_trials`.
 
-    Every trial takes a slot except a FAIL trial that was queued again after its worker died
-    (its retry takes the slot instead), so a killed trial does not shorten the sweep.
+    Every trial does, except a FAIL trial that was queued again after its worker died (its
+    retry takes the slot instead), so a killed trial does not shorten the sweep, and a FAIL
+    trial whose config was refused (`ConfigError`, `DataError`: nothing trained), so a bad
+    corner of the search space does not use the sweep up (`config_error_streak` caps those).
     """
     from optuna.trial import TrialState
 
-    from har.sweep.storage import RETRIED
+    from har.sweep.storage import CONFIG_ERROR, RETRIED
+
+    failed = trial.state == TrialState.FAIL
+    return not (failed and (trial.system_attrs.get(RETRIED) or trial.system_attrs.get(CONFIG_ERROR)))
+
+
+def trial_slots(study) -> tuple[int, bool, bool]:
+    """How many of the study's `n_trials` are taken, and whether any trial runs or waits."""
+    from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
-    taken = sum(1 for t in trials if not (t.state == TrialState.FAIL and t.system_attrs.get(RETRIED)))
+    taken = sum(1 for t in trials if takes_slot(t))
     running = any(t.state == TrialState.RUNNING for t in trials)
     waiting = any(t.state == TrialState.WAITING for t in trials)
     return taken, running, waiting
+
+
+def config_error_streak(study) -> tuple[int, str]:
+    """How many of the latest finished trials failed on a config error in a row, and the last reason."""
+    from har.sweep.storage import CONFIG_ERROR
+
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    streak, reason = 0, ""
+    for trial in sorted(finished, key=lambda t: t.number, reverse=True):
+        if not trial.system_attrs.get(CONFIG_ERROR):
+            break
+        streak += 1
+        reason = reason or str(trial.user_attrs.get("error", ""))
+    return streak, reason
 
 
 def work(cfg: DictConfig, index: int) -> int:
@@ -86,6 +110,8 @@ def work(cfg: DictConfig, index: int) -> int:
     while deadline is None or time.time() < deadline:
         with lock:
             fail_stale_trials(study, cfg.heartbeat.grace, cfg.heartbeat.max_retry)
+            if config_error_streak(study)[0] >= cfg.max_config_errors:
+                break  # the driver says why
             taken, running, waiting = trial_slots(study)
             full = taken >= cfg.n_trials and not waiting  # queued trials (retries) always run
             trial = None if full else study.ask()
@@ -115,7 +141,10 @@ def _run_and_tell(study, trial, objective, cfg: DictConfig, params, index: int) 
     """Run one trial and record its outcome; any error of the objective fails only this trial."""
     import optuna
 
+    from har.config import ConfigError
+    from har.data.recording import DataError
     from har.sweep.objective import describe_error
+    from har.sweep.storage import CONFIG_ERROR
 
     trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}:{index}")
     try:
@@ -126,6 +155,8 @@ def _run_and_tell(study, trial, objective, cfg: DictConfig, params, index: int) 
         raise  # the trial was taken from this worker (see work)
     except Exception as error:  # one bad trial never stops the sweep
         trial.set_user_attr("error", describe_error(error))
+        if isinstance(error, (ConfigError, DataError)):  # refused before training: takes no slot
+            study._storage.set_trial_system_attr(trial._trial_id, CONFIG_ERROR, True)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         print(f"[worker {index}] trial {trial.number} failed: {describe_error(error)}", flush=True)
     else:
