@@ -20,7 +20,6 @@ from typing import Any
 
 import optuna
 from omegaconf import DictConfig, OmegaConf
-from optuna.trial import TrialState
 
 from har.config import (
     CONF_DIR,
@@ -32,6 +31,7 @@ from har.config import (
     override_key,
 )
 from har.io import write_text
+from har.sweep.progress import Progress
 from har.sweep.space import branches, parse_space, to_overrides
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
@@ -136,33 +136,6 @@ def _objective_node(sweep: DictConfig) -> None:
         sweep.objective = {"_target_": target, "_partial_": True}
 
 
-def _progress(study: optuna.Study, seen: set[int], total: int, started: float) -> None:
-    """One line per trial that finished since the last call."""
-    trials = study.get_trials(deepcopy=False)
-    done = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)]
-    complete = [t for t in trials if t.state == TrialState.COMPLETE]
-    for trial in sorted(done, key=lambda t: t.number):
-        if trial.number in seen:
-            continue
-        seen.add(trial.number)
-        value = f"{trial.values[0]:.4f}" if trial.values else "-"
-        best = (
-            max((t.values[0] for t in complete), default=float("nan"))
-            if len(study.directions) == 1 and study.direction == optuna.study.StudyDirection.MAXIMIZE
-            else float("nan")
-        )
-        detail = (
-            trial.user_attrs.get("error", "")[:120]
-            if trial.state == TrialState.FAIL
-            else f"epochs {trial.user_attrs.get('epochs_trained', '?')}"
-        )
-        print(
-            f"[{len(done):>3}/{total}] trial {trial.number:>3} {trial.state.name:<8} {value}  {' '.join(trial.user_attrs.get('overrides', []))}  "
-            f"({detail}, {trial.user_attrs.get('seconds', '?')}s)  best {best:.4f}  elapsed {time.time() - started:.0f}s",
-            flush=True,
-        )
-
-
 def run_sweep(cfg: DictConfig) -> SweepResult:
     """Run (or resume) the study of `cfg.sweep` to `n_trials`, then summarise and export."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -204,11 +177,17 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
                 log,
             )
         )
-    started, seen = time.time(), set()
+    progress = Progress(
+        study,
+        n_trials=int(cfg.sweep.n_trials),
+        workers=int(cfg.sweep.workers),
+        heartbeat_interval=float(cfg.sweep.heartbeat.interval),
+        heartbeat_grace=float(cfg.sweep.heartbeat.grace),
+    )
     try:
         while any(p.poll() is None for p, _ in processes):
-            _progress(study, seen, int(cfg.sweep.n_trials), started)
-            time.sleep(2)
+            time.sleep(1)
+            progress.update()
     except KeyboardInterrupt:
         for process, _ in processes:
             process.terminate()
@@ -216,7 +195,7 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     finally:
         for _, log in processes:
             log.close()
-    _progress(study, seen, int(cfg.sweep.n_trials), started)
+    progress.update()
     broken = [i for i, (p, _) in enumerate(processes) if p.returncode != 0]
     if broken:
         print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
