@@ -93,6 +93,7 @@ COMMANDS = {
                 "sweep.objectives",
                 "sweep.objective",
                 "sweep.storage",
+                "sweep.allow_changes",
                 "sweep.export",
             ),
             (

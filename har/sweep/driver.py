@@ -32,6 +32,7 @@ from har.config import (
 )
 from har.io import write_text
 from har.sweep.progress import Progress
+from har.sweep.settings import remember, sweep_settings
 from har.sweep.space import branches, parse_space, to_overrides
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
@@ -142,8 +143,10 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     _check(cfg)  # fail now, before any file, not in N workers
     sweep_dir = Path(cfg.paths.output_dir)
-    sweep_dir.mkdir(parents=True, exist_ok=True)
     worker_cfg = worker_config(cfg)
+    settings = sweep_settings(cfg, OmegaConf.to_container(worker_cfg.search_space))
+    _check_remembered(cfg, sweep_dir, settings)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
     config_path = sweep_dir / "sweep.yaml"
     write_text(config_path, OmegaConf.to_yaml(worker_cfg))  # a second driver may be reading it
     storage = make_storage(cfg.sweep.storage, sweep_dir / "journal.log")
@@ -153,6 +156,7 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
         directions=list(cfg.sweep.directions),
         load_if_exists=True,
     )
+    remember(study, settings, allow_changes=True)  # a new study: what it starts with
     if study.metric_names is None:
         study.set_metric_names(list(cfg.sweep.objectives))
     print(
@@ -225,6 +229,22 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
         export_cfg.logger.job_type = "export"
         bundle = export(export_cfg).bundle
     return SweepResult(study, sweep_dir, summary, bundle)
+
+
+def _check_remembered(cfg: DictConfig, sweep_dir: Path, settings: dict[str, Any]) -> None:
+    """Refuse changed settings for an existing study before anything is written."""
+    journal = sweep_dir / "journal.log"
+    if not cfg.sweep.storage and not journal.is_file():
+        return  # a new study: nothing to compare, and opening would create the journal
+    try:
+        study = optuna.load_study(
+            study_name=cfg.sweep.study, storage=make_storage(cfg.sweep.storage, journal)
+        )
+    except KeyError:  # no such study yet
+        return
+    warning = remember(study, settings, allow_changes=bool(cfg.sweep.allow_changes))
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
 
 
 def best_run_dir(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from omegaconf import OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
 from har.io import atomic_write, write_csv, write_text
+from har.sweep.settings import train_overrides_of
 
 
 def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
@@ -49,20 +52,33 @@ def best_trials(study: optuna.Study) -> list[FrozenTrial]:
     return study.best_trials if len(study.directions) > 1 else [study.best_trial]
 
 
-def write_best_config(trial: FrozenTrial, sweep_dir: Path) -> Path | None:
-    """The best trial's resolved config, ready to run again with `har-train`."""
+def write_best_config(
+    trial: FrozenTrial, sweep_dir: Path, train_overrides: Sequence[str] = ()
+) -> Path | None:
+    """The best trial's resolved config, and the `har-train` command that trains it again.
+
+    The command holds everything the trial was composed with (the sweep's `train_overrides`,
+    which carry the preset's trainer settings, then the sampled values, the paths and the W&B
+    group) except its output folder, so composing it gives the trial's resolved config.
+    """
     config = Path(trial.user_attrs.get("run_dir", "")) / "config.yaml"
     if not config.is_file():
         return None
     cfg = OmegaConf.load(config)
+    paths = [f"paths.root={cfg.paths.root}"]
+    if Path(cfg.paths.cache_dir) != Path(cfg.paths.root) / "cache":
+        paths.append(f"paths.cache_dir={cfg.paths.cache_dir}")
+    group = [f"logger.group={cfg.logger.group}"] if cfg.logger.get("group") else []
+    overrides = [*train_overrides, *trial.user_attrs.get("overrides", []), *paths, *group]
+    command = "har-train " + " ".join(shlex.quote(o) for o in overrides)
     cfg.paths.output_dir = "${hydra:runtime.output_dir}"
     target = sweep_dir / "best_config.yaml"
     write_text(
-        target, "# har-train --config-path <this folder> --config-name best_config\n" + OmegaConf.to_yaml(cfg)
+        target,
+        f"# The resolved config of trial {trial.number}; train it again with best_command.txt:\n# {command}\n"
+        + OmegaConf.to_yaml(cfg),
     )
-    write_text(
-        sweep_dir / "best_command.txt", "har-train " + " ".join(trial.user_attrs.get("overrides", [])) + "\n"
-    )
+    write_text(sweep_dir / "best_command.txt", command + "\n")
     return target
 
 
@@ -120,7 +136,9 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
     rows = trials_table(study)
     write_csv(sweep_dir / "trials.csv", rows)
     best = best_trials(study)
-    best_config = write_best_config(best[0], sweep_dir) if best else None
+    best_config = (
+        write_best_config(best[0], sweep_dir, train_overrides_of(study, best[0].number)) if best else None
+    )
     ranking = importances(study) if len(study.directions) == 1 else {}
     states = {state.name: sum(1 for r in rows if r["state"] == state.name) for state in TrialState}
     names = study.metric_names or ["objective"]
