@@ -158,11 +158,7 @@ def fit_split(
     trainer = cfg.trainer
     epochs = int(epochs or trainer.epochs)
     num_classes = len(data.class_names)
-    synthetic = synthesise(cfg.synth, data, dataset=cfg.data.name)
-    train_windows, augment_mask = data.train, None
-    if synthetic is not None:
-        train_windows = data.train.concatenate(synthetic.windows)
-        augment_mask = None if cfg.synth.augment else np.arange(len(train_windows)) < len(data.train)
+    synthetic, train_windows, augment_mask = _training_windows(cfg, data)
     # Seeded after the VAE, so a run is the same whether its VAE was trained or cached.
     keras.utils.set_random_seed(int(trainer.seed))
     steps = batches_per_epoch(train_windows, int(trainer.batch_size))
@@ -214,6 +210,16 @@ def fit_split(
         int(model.count_params()),
         synth_metrics,
     )
+
+
+def _training_windows(cfg: DictConfig, data: WindowedData):
+    """(synthetic, train windows with any synthetic ones appended, the mask augmentation uses)."""
+    synthetic = synthesise(cfg.synth, data, dataset=cfg.data.name)
+    if synthetic is None:
+        return None, data.train, None
+    train_windows = data.train.concatenate(synthetic.windows)
+    augment_mask = None if cfg.synth.augment else np.arange(len(train_windows)) < len(data.train)
+    return synthetic, train_windows, augment_mask
 
 
 def report_synthetic(synthetic: Synthetic | None, out_dir: Path, logger) -> dict[str, Any]:
