@@ -20,12 +20,13 @@ import numpy as np
 import tensorflow as tf
 from omegaconf import DictConfig
 
-from har.callbacks import EpochEnd, EpochHook
+from har.callbacks import EpochEnd, EpochHook, WeightAverage
 from har.config import ConfigError, instantiate
 from har.data.dataset import WindowedData
 from har.data.pipeline import BatchAugment, batches_per_epoch, make_dataset
 from har.io import atomic_write, write_bytes, write_json
 from har.metrics import classification_metrics, confusion, plot_confusion
+from har.models import load
 from har.synth import Synthetic, synthesise
 from har.synth.quality import headline
 
@@ -60,10 +61,13 @@ def check_trainer(trainer: DictConfig) -> None:
         "class_weight": ("none", "balanced"),
         "strategy": ("default", "mirrored"),
         "monitor": ("val/macro_f1", "val/accuracy"),
+        "weight_average": ("none", "ema"),
     }
     for key, allowed in choices.items():
         if trainer[key] not in allowed:
             raise ConfigError(f"trainer.{key}={trainer[key]!r}: expected one of {', '.join(allowed)}")
+    if not 0 < trainer.ema_decay < 1:
+        raise ConfigError(f"trainer.ema_decay={trainer.ema_decay}: expected a value in (0, 1)")
 
 
 @contextmanager
@@ -200,7 +204,10 @@ def fit_split(
         epochs=epochs,
         steps_per_epoch=steps,
         verbose=0,
-        callbacks=[epoch_end],
+        callbacks=[
+            *([WeightAverage(float(trainer.ema_decay))] if trainer.weight_average == "ema" else []),
+            epoch_end,
+        ],
         class_weight=class_weight(train_windows.y, num_classes, trainer.class_weight),
     )
     return Fitted(
@@ -247,7 +254,7 @@ def evaluate(
     checkpoint: Path, data: WindowedData, splits: Sequence[str], out_dir: Path, logger, tag: str = ""
 ) -> dict[str, Any]:
     """Metrics of a checkpoint on `splits`, with confusion matrices (.npy, .png, W&B)."""
-    model = keras.models.load_model(checkpoint)
+    model = load(checkpoint)
     metrics: dict[str, Any] = {}
     for split in splits:
         windows = data.split(split)
