@@ -31,11 +31,12 @@ from har.config import (
     override_key,
 )
 from har.io import write_text
+from har.sweep.objective import refit_trial
 from har.sweep.progress import Progress
 from har.sweep.settings import remember, sweep_settings
 from har.sweep.space import branches, parse_space, to_overrides
 from har.sweep.storage import make_storage
-from har.sweep.summary import summarise
+from har.sweep.summary import best_trials, summarise
 from har.sweep.worker import config_error_streak
 
 
@@ -76,6 +77,7 @@ def worker_config(cfg: DictConfig) -> DictConfig:
             "search_space_name": str(sweep.search_space),
             "train_overrides": list(sweep.train_overrides),
             "max_config_errors": int(sweep.max_config_errors),
+            "refit": str(sweep.refit),
             "logger_group": bool(sweep.logger_group),
             "paths": {
                 "root": str(Path(cfg.paths.root).resolve()),
@@ -203,10 +205,13 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     broken = [i for i, (p, _) in enumerate(processes) if p.returncode != 0]
     if broken:
         print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
+    streak, reason = config_error_streak(study)
+    stopped = streak >= cfg.sweep.max_config_errors
+    if cfg.sweep.refit == "best" and not stopped and (best := best_trials(study)):
+        refit_trial(best[min(int(cfg.sweep.pareto_index), len(best) - 1)], worker_cfg)
     summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
     print((sweep_dir / "summary.md").read_text(), flush=True)
-    streak, reason = config_error_streak(study)
-    if streak >= cfg.sweep.max_config_errors:
+    if stopped:
         raise ConfigError(
             f"sweep stopped: the last {streak} trials failed on a config error (sweep.max_config_errors="
             f"{cfg.sweep.max_config_errors}); the last: {reason}"
