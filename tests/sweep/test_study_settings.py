@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
 from har.cli import run
-from har.config import ConfigError, compose, to_container
+from har.config import CONF_DIR, ConfigError, compose, to_container
 from har.sweep.driver import run_sweep
 from har.sweep.progress import Progress
 from har.sweep.settings import BEFORE, SETTINGS
@@ -25,7 +25,7 @@ from har.sweep.storage import CONFIG_ERROR, RETRIED, make_storage
 DRY = ["sweep.objective=dry_run", "sweep.heartbeat.interval=1"]
 
 
-def test_a_rerun_with_other_train_overrides_is_refused_unless_allowed(compose_sweep):
+def test_a_rerun_with_other_train_overrides_is_refused_unless_allowed(compose_sweep, tmp_path):
     first = run_sweep(compose_sweep(*DRY, "sweep.n_trials=2"))
     sweep_yaml = (first.sweep_dir / "sweep.yaml").read_text()
     changed = 'sweep.train_overrides=["trainer.epochs=3","data.train_fraction=0.1"]'
@@ -37,8 +37,15 @@ def test_a_rerun_with_other_train_overrides_is_refused_unless_allowed(compose_sw
     )
     assert (first.sweep_dir / "sweep.yaml").read_text() == sweep_yaml  # still says what ran
     assert len(first.study.get_trials()) == 2
-    with pytest.raises(ConfigError, match=r"search_space=architectures \(the study: search_space=tiny\)"):
-        run_sweep(compose_sweep(*DRY, "sweep.n_trials=3", "search_space=architectures"))
+    wider = tmp_path / "wider.yaml"  # tiny and one more parameter
+    wider.write_text(
+        (CONF_DIR / "search_space" / "tiny.yaml").read_text()
+        + "  trainer.batch_size: {type: categorical, choices: [32, 64]}\n"
+    )
+    with pytest.raises(ConfigError, match=rf"search_space={wider} \(the study: search_space=tiny\)"):
+        run_sweep(compose_sweep(*DRY, "sweep.n_trials=3", f"search_space={wider}"))
+    with pytest.raises(ConfigError, match="model is not sampled as in study watch-default"):
+        run_sweep(compose_sweep(*DRY, "search_space=architectures", "sweep.allow_changes=true"))
     allowed = run_sweep(compose_sweep(*DRY, "sweep.n_trials=3", changed, "sweep.allow_changes=true")).study
     assert len(allowed.get_trials()) == 3
     assert allowed.user_attrs[SETTINGS]["train_overrides"] == ["trainer.epochs=3", "data.train_fraction=0.1"]
