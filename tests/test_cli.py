@@ -162,6 +162,11 @@ MISTAKES = {
         ["factors={augment:[none,light]}", 'overrides=["augment=strong"]'],
         "error: overrides: augment=strong sets factor augment; drop one of them",
     ),
+    "augment-preview: an index past train": (
+        "har-augment-preview",
+        ["index=99999", "logger=none", "paths.cache_dir={cache}"],
+        "error: index=99999: train has ",
+    ),
     "export: run_dir and study": (
         "har-export",
         ["run_dir=some/run", "study=watch-default"],
@@ -192,10 +197,10 @@ def _fill(text: str, files: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize("case", sorted(MISTAKES))
-def test_a_mistake_is_one_line_exit_2_and_writes_nothing(case, tmp_path, capfd, monkeypatch):
+def test_a_mistake_is_one_line_exit_2_and_writes_nothing(case, tmp_path, capfd, monkeypatch, session_cache):
     command, args, expected = MISTAKES[case]
     inputs = tmp_path / "inputs"
-    files = {"space": "", "journal": ""}
+    files = {"space": "", "journal": "", "cache": str(session_cache)}
     if "{space}" in " ".join(args):
         files["space"] = str(_space_with_a_typo(inputs))
     if "{journal}" in " ".join(args) + expected:

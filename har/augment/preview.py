@@ -9,7 +9,7 @@ import tensorflow as tf
 from omegaconf import DictConfig
 
 from har.augment.pipeline import build_pipeline
-from har.config import instantiate, to_container
+from har.config import ConfigError, instantiate, to_container
 from har.data.dataset import load_windows
 from har.data.recording import CHANNELS
 from har.io import atomic_write
@@ -24,7 +24,7 @@ def preview(cfg: DictConfig) -> Path:
 
     data = load_windows(cfg.data)
     if not 0 <= cfg.index < len(data.train):
-        raise ValueError(f"index={cfg.index}: train has {len(data.train)} windows")
+        raise ConfigError(f"index={cfg.index}: train has {len(data.train)} windows (0 to {len(data.train) - 1})")
     window = data.train.X[cfg.index : cfg.index + 1]  # (1, T, C)
     seed = tf.constant([cfg.seed, 0], tf.int64)
     panels = [("original", window[0])]
