@@ -12,6 +12,7 @@ nothing behind. Only then is the command's importable function called with the c
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -205,7 +206,13 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
 
 def _script(name: str) -> Callable[[], None]:
     def main() -> None:
-        sys.exit(run(name))
+        try:
+            code = run(name)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `har-train --help | head`: the reader left; say nothing more
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = 0
+        sys.exit(code)
 
     main.__doc__ = f"`{name}`: {COMMANDS[name].about}"
     return main
