@@ -131,7 +131,10 @@ def _compose_checked(config_name: str, overrides: Sequence[str]) -> tuple[DictCo
         except (HydraException, OmegaConfBaseException) as error:
             raise _diagnose(config_name, overrides, parsed, error) from None
         _check_additions(config_name, overrides, parsed)
-    run_dir = str(OmegaConf.select(cfg, "hydra.run.dir", default="."))
+    try:
+        run_dir = str(OmegaConf.select(cfg, "hydra.run.dir", default="."))
+    except OmegaConfBaseException:  # it names a value still `???`: check_required says which
+        run_dir = "."
     with open_dict(cfg):
         del cfg["hydra"]
     return cfg, run_dir
