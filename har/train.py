@@ -29,7 +29,7 @@ from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, check_experiment, instantiate, to_container
 from har.data.dataset import WindowedData, load_windows
 from har.data.pipeline import make_dataset
-from har.devices import set_threads, strategy
+from har.devices import precision_policy, set_threads, strategy
 from har.io import atomic_write, write_bytes, write_csv, write_json, write_text
 from har.metrics import classification_metrics, confusion, plot_confusion
 from har.synth import Synthetic, synthesise
@@ -125,7 +125,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
     # Seeded after the VAE, so a run is the same whether its VAE was trained or cached.
     keras.utils.set_random_seed(int(trainer.seed))
     policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_float16" if trainer.mixed_precision else "float32")
+    keras.mixed_precision.set_global_policy(precision_policy(trainer.mixed_precision))
     try:
         with distribution.scope():
             model = build_model(cfg, data.input_shape, num_classes)
