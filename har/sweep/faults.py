@@ -1,6 +1,8 @@
 """An objective that fails on purpose, for the fault tests: `device_error`.
 
     har-sweep sweep.objective._target_=har.sweep.faults.device_error +sweep.objective.trial_number=1
+
+It also shows, on any machine, what a device error does to a sweep (tests/faults/test_device_errors.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import pytest
 
 from har.config import CONF_DIR, ConfigError, compose
 from har.export.convert import make_interpreter, run_tflite, to_tflite
-from har.train import build_model
+from har.fit import build_model
 
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 
