@@ -123,3 +123,54 @@ class EpochEnd(keras.callbacks.Callback):
                 f"val/macro_f1 {metrics['val/macro_f1']:.4f}{'  *' if improved else '   '}"
             )
         print(f"{line}  {time.perf_counter() - self.started:.0f}s", flush=True)
+
+
+class WeightAverage(keras.callbacks.Callback):
+    """An exponential moving average of the weights, swapped in at every epoch's end.
+
+    After every training step the average moves towards the current weights (every float
+    weight, batch-norm statistics included) with `decay`, ramped up from 0 early on as
+    min(decay, (1 + n) / (10 + n)) so the first steps do not freeze it at the initial weights.
+    At the end of each epoch the average replaces the weights, so the validation, the
+    checkpoint (and a refit's last epoch) see the averaged model; the raw weights come back
+    before the next epoch trains. Put it before `EpochEnd` in the callback list.
+    """
+
+    def __init__(self, decay: float) -> None:
+        super().__init__()
+        if not 0 < decay < 1:
+            raise ValueError(f"trainer.ema_decay={decay}: expected a value in (0, 1)")
+        self.decay = decay
+        self.swapped = False
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        import tensorflow as tf
+
+        self.tracked = [w for w in self.model.weights if "float" in str(w.dtype)]
+        self.average = [tf.Variable(w.value, trainable=False) for w in self.tracked]
+        self.raw = [tf.Variable(w.value, trainable=False) for w in self.tracked]
+        self.updates = tf.Variable(0.0, trainable=False)
+
+        @tf.function
+        def update() -> None:
+            self.updates.assign_add(1.0)
+            decay = tf.minimum(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
+            for average, weight in zip(self.average, self.tracked):
+                average.assign(decay * average + (1.0 - decay) * weight.value)
+
+        self.update = update
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.update()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for raw, average, weight in zip(self.raw, self.average, self.tracked):
+            raw.assign(weight.value)
+            weight.assign(average)
+        self.swapped = True
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.swapped:
+            for raw, weight in zip(self.raw, self.tracked):
+                weight.assign(raw)
+            self.swapped = False

@@ -20,13 +20,14 @@ import numpy as np
 import tensorflow as tf
 from omegaconf import DictConfig
 
-from har.callbacks import EpochEnd, EpochHook
+from har.callbacks import EpochEnd, EpochHook, WeightAverage
 from har.config import ConfigError, instantiate
 from har.data.dataset import WindowedData
 from har.data.pipeline import BatchAugment, batches_per_epoch, make_dataset
 from har.devices import precision_policy
 from har.io import atomic_write, write_bytes, write_json
 from har.metrics import classification_metrics, confusion, plot_confusion
+from har.models import load
 from har.synth import Synthetic, synthesise
 from har.synth.quality import headline
 
@@ -61,10 +62,13 @@ def check_trainer(trainer: DictConfig) -> None:
         "class_weight": ("none", "balanced"),
         "strategy": ("default", "mirrored"),
         "monitor": ("val/macro_f1", "val/accuracy"),
+        "weight_average": ("none", "ema"),
     }
     for key, allowed in choices.items():
         if trainer[key] not in allowed:
             raise ConfigError(f"trainer.{key}={trainer[key]!r}: expected one of {', '.join(allowed)}")
+    if not 0 < trainer.ema_decay < 1:
+        raise ConfigError(f"trainer.ema_decay={trainer.ema_decay}: expected a value in (0, 1)")
 
 
 @contextmanager
@@ -159,11 +163,7 @@ def fit_split(
     trainer = cfg.trainer
     epochs = int(epochs or trainer.epochs)
     num_classes = len(data.class_names)
-    synthetic = synthesise(cfg.synth, data, dataset=cfg.data.name)
-    train_windows, augment_mask = data.train, None
-    if synthetic is not None:
-        train_windows = data.train.concatenate(synthetic.windows)
-        augment_mask = None if cfg.synth.augment else np.arange(len(train_windows)) < len(data.train)
+    synthetic, train_windows, augment_mask = _training_windows(cfg, data)
     # Seeded after the VAE, so a run is the same whether its VAE was trained or cached.
     keras.utils.set_random_seed(int(trainer.seed))
     steps = batches_per_epoch(train_windows, int(trainer.batch_size))
@@ -205,7 +205,10 @@ def fit_split(
         epochs=epochs,
         steps_per_epoch=steps,
         verbose=0,
-        callbacks=[epoch_end],
+        callbacks=[
+            *([WeightAverage(float(trainer.ema_decay))] if trainer.weight_average == "ema" else []),
+            epoch_end,
+        ],
         class_weight=class_weight(train_windows.y, num_classes, trainer.class_weight),
     )
     return Fitted(
@@ -215,6 +218,16 @@ def fit_split(
         int(model.count_params()),
         synth_metrics,
     )
+
+
+def _training_windows(cfg: DictConfig, data: WindowedData):
+    """(synthetic, train windows with any synthetic ones appended, the mask augmentation uses)."""
+    synthetic = synthesise(cfg.synth, data, dataset=cfg.data.name)
+    if synthetic is None:
+        return None, data.train, None
+    train_windows = data.train.concatenate(synthetic.windows)
+    augment_mask = None if cfg.synth.augment else np.arange(len(train_windows)) < len(data.train)
+    return synthetic, train_windows, augment_mask
 
 
 def report_synthetic(synthetic: Synthetic | None, out_dir: Path, logger) -> dict[str, Any]:
@@ -242,7 +255,7 @@ def evaluate(
     checkpoint: Path, data: WindowedData, splits: Sequence[str], out_dir: Path, logger, tag: str = ""
 ) -> dict[str, Any]:
     """Metrics of a checkpoint on `splits`, with confusion matrices (.npy, .png, W&B)."""
-    model = keras.models.load_model(checkpoint)
+    model = load(checkpoint)
     metrics: dict[str, Any] = {}
     for split in splits:
         windows = data.split(split)

@@ -72,13 +72,34 @@ def make_dataset(
         raise ValueError("mixup needs one-hot labels: pass num_classes")
     if epochs < 1 or (epochs > 1 and not training):
         raise ValueError(f"epochs={epochs}: training data takes >= 1 epochs, evaluation data 1")
-    mean = tf.constant(normaliser.mean, dtype=tf.float32)
-    std = tf.constant(normaliser.std, dtype=tf.float32)
-    labels = windows.y.astype(np.int32)
     if augment_mask is None:
         augment_mask = np.ones(len(windows), dtype=bool)
     if len(augment_mask) != len(windows):
         raise ValueError(f"augment_mask has {len(augment_mask)} entries for {len(windows)} windows")
+    finish = _finisher(normaliser, num_classes, mixup_alpha)
+    if not training:
+        dataset = tf.data.Dataset.from_tensor_slices(
+            (windows.X.astype(np.float32), windows.y.astype(np.int32))
+        )
+        return (
+            dataset.batch(batch_size)
+            .map(finish, num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+    one_epoch = _epoch_maker(windows, augment_mask, batch_size, seed, augment, finish)
+    dataset = tf.data.Dataset.range(epochs).flat_map(one_epoch)
+    # Each epoch gives ceil(N / batch) batches (a full chunk gives AUGMENT_CHUNK of them, the
+    # last one ceil(rest / batch)); say so, or Keras cannot count steps.
+    dataset = dataset.apply(
+        tf.data.experimental.assert_cardinality(epochs * batches_per_epoch(windows, batch_size))
+    )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _finisher(normaliser: Normaliser, num_classes: int | None, mixup_alpha: float):
+    """(x, y[, seed]) -> normalised x, labels (one-hot when `num_classes`), mixed up when asked."""
+    mean = tf.constant(normaliser.mean, dtype=tf.float32)
+    std = tf.constant(normaliser.std, dtype=tf.float32)
 
     def finish(x, y, seed_of_batch=None):
         x = (x - mean) / std
@@ -88,16 +109,15 @@ def make_dataset(
             x, y = mixup(x, y, seed_of_batch, mixup_alpha)
         return x, y
 
-    if not training:
-        dataset = tf.data.Dataset.from_tensor_slices((windows.X.astype(np.float32), labels))
-        return (
-            dataset.batch(batch_size)
-            .map(finish, num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE)
-        )
+    return finish
 
+
+def _epoch_maker(
+    windows: WindowSet, augment_mask: np.ndarray, batch_size: int, seed: int, augment, finish
+) -> Callable[[tf.Tensor], tf.data.Dataset]:
+    """epoch -> that epoch's training batches: its own order, augmentation and mixup draws."""
     X = tf.constant(windows.X.astype(np.float32))  # (N, T, C)
-    y_all, mask_all = tf.constant(labels), tf.constant(augment_mask)
+    y_all, mask_all = tf.constant(windows.y.astype(np.int32)), tf.constant(augment_mask)
     # Augmentation costs mostly per call, not per window: augment chunks of AUGMENT_CHUNK
     # batches at once, then cut them back into batches.
     per_call = batch_size * (AUGMENT_CHUNK if augment is not None else 1)
@@ -125,10 +145,4 @@ def make_dataset(
             deterministic=True,
         )
 
-    dataset = tf.data.Dataset.range(epochs).flat_map(one_epoch)
-    # Each epoch gives ceil(N / batch) batches (a full chunk gives AUGMENT_CHUNK of them, the
-    # last one ceil(rest / batch)); say so, or Keras cannot count steps.
-    dataset = dataset.apply(
-        tf.data.experimental.assert_cardinality(epochs * batches_per_epoch(windows, batch_size))
-    )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return one_epoch

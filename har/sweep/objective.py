@@ -44,13 +44,13 @@ TFLITE_OBJECTIVES = ("tflite/latency_ms", "tflite/size_kb")
 
 
 def _tflite_objectives(run_dir: Path, input_shape: tuple[int, int]) -> dict[str, float]:
-    import keras
     import numpy as np
 
     from har.export.convert import to_tflite
     from har.export.evaluate import tflite_latency
+    from har.models import load
 
-    content = to_tflite(keras.models.load_model(run_dir / "best.keras"), "float16")
+    content = to_tflite(load(run_dir / "best.keras"), "float16")
     p50, _ = tflite_latency(content, np.zeros((1, *input_shape), np.float32), invocations=300, warmup=30)
     return {"tflite/latency_ms": p50, "tflite/size_kb": len(content) / 1024}
 
