@@ -31,14 +31,14 @@ def pin_resources(cfg: DictConfig, index: int) -> str:
     """Give worker `index` its device (`sweep.gpus`, round robin) and a share of the CPU threads.
 
     Returns the device (`gpu:<id>` or `cpu`), which the worker also exports as `HAR_DEVICE`
-    for the runs it trains.
+    for the runs it trains. GPU ids mean what they meant to the driver: the worker inherits
+    its `CUDA_DEVICE_ORDER` (PCI bus order, nvidia-smi's, unless the user set another).
     """
     from har.devices import cpu_cores
     from har.sweep.placement import worker_device
 
     device = worker_device(cfg.gpus, index)
     os.environ["HAR_DEVICE"] = device
-    os.environ["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"  # ids are nvidia-smi's (har.devices)
     if device.startswith("gpu:"):
         os.environ["CUDA_VISIBLE_DEVICES"] = device.removeprefix("gpu:")
         os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"  # workers sharing a GPU take what they use
@@ -85,9 +85,9 @@ def sampler_seed(seed: int, study, domain: str) -> int:
     The configured seed is mixed with the study's state at that moment (how many trials,
     how many of them queued) and with `domain` (empty for a journal; host and sweep folder
     for a shared database). Each ask changes that state, and the processes of one domain ask
-    under one lock, so no two processes ever draw the same seed: a resumed sweep, a second
-    `har-sweep` or another machine never replays configurations already tried. A sweep with
-    one worker started afresh still repeats exactly (same seed, same state, same draws).
+    under one lock, so no two processes draw the same seed (but for a 2^-32 chance): a
+    resumed sweep, a second `har-sweep` or another machine never replays configurations
+    already tried. A sweep with one worker started afresh still repeats exactly.
     """
     from optuna.trial import TrialState
 
