@@ -9,8 +9,6 @@ Rerunning the same command resumes the study up to `n_trials` in total.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 import warnings
@@ -32,6 +30,8 @@ from har.config import (
 )
 from har.io import write_text
 from har.sweep.objective import refit_trial
+from har.sweep.placement import plan_workers
+from har.sweep.pool import WorkerPool
 from har.sweep.progress import Progress
 from har.sweep.settings import remember, sweep_settings
 from har.sweep.space import branches, parse_space, to_overrides
@@ -59,6 +59,7 @@ def worker_config(cfg: DictConfig) -> DictConfig:
             f"sweep.search_space={name!r}: no such search space (known: {known}, or a path to a .yaml)"
         )
     space_cfg = OmegaConf.load(space_file)
+    placement = plan_workers(sweep)  # this machine's GPUs and worker count, resolved once
     return OmegaConf.create(
         {
             "study": sweep.study,
@@ -66,8 +67,10 @@ def worker_config(cfg: DictConfig) -> DictConfig:
             "sweep_dir": str(Path(cfg.paths.output_dir).resolve()),
             "n_trials": int(sweep.n_trials),
             "timeout": sweep.timeout,
-            "workers": int(sweep.workers),
-            "gpus": list(sweep.gpus or []),
+            "workers": placement.workers,
+            "gpus": list(placement.gpus),
+            "gpu_memory_mib": sweep.gpu_memory_mib,
+            "placement": placement.rule,
             "objective": OmegaConf.to_container(sweep.objective, resolve=True),
             "objectives": list(sweep.objectives),
             "sampler": OmegaConf.to_container(sweep.sampler, resolve=True),
@@ -87,11 +90,12 @@ def worker_config(cfg: DictConfig) -> DictConfig:
     )
 
 
-def _check(cfg: DictConfig) -> None:
+def _check(cfg: DictConfig) -> DictConfig:
     """Everything a sweep can get wrong before its first trial, checked before any file is made.
 
     The train config of every branch of the search space (with `train_overrides`) is composed
-    once here, so a typo fails the command in seconds instead of every trial.
+    once here, so a typo fails the command in seconds instead of every trial. Returns the
+    workers' config (`worker_config`).
     """
     check_experiment(cfg, "har-sweep")
     sweep = cfg.sweep
@@ -109,14 +113,13 @@ def _check(cfg: DictConfig) -> None:
                 f"sweep.objectives: {objective} would choose on the test split, which never chooses "
                 f"anything; use val/{str(objective)[len('test/') :]}"
             )
-    if sweep.workers < 1 or sweep.n_trials < 1:
-        raise ConfigError(
-            f"sweep.workers={sweep.workers}, sweep.n_trials={sweep.n_trials}: both must be >= 1"
-        )
+    if sweep.n_trials < 1:  # sweep.workers and sweep.gpus: har.sweep.placement checks them
+        raise ConfigError(f"sweep.n_trials={sweep.n_trials}: must be >= 1")
     for key in ("sampler", "pruner", "objective"):
         instantiate(sweep[key], f"sweep.{key}")
+    worker_cfg = worker_config(cfg)
     space = f"search_space={sweep.search_space}"
-    params = parse_space(worker_config(cfg).search_space, space)
+    params = parse_space(worker_cfg.search_space, space)
     sampled = {param.key for param in params}
     for override in sweep.train_overrides:
         if override_key(override) in sampled:
@@ -130,6 +133,7 @@ def _check(cfg: DictConfig) -> None:
         [("sweep.train_overrides", fixed)]
         + [(f"{space} ({' '.join(to_overrides(b))})", [*fixed, *to_overrides(b)]) for b in branches(params)],
     )
+    return worker_cfg
 
 
 def _objective_node(sweep: DictConfig) -> None:
@@ -143,9 +147,8 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     """Run (or resume) the study of `cfg.sweep` to `n_trials`, then summarise and export."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    _check(cfg)  # fail now, before any file, not in N workers
+    worker_cfg = _check(cfg)  # fail now, before any file, not in N workers
     sweep_dir = Path(cfg.paths.output_dir)
-    worker_cfg = worker_config(cfg)
     settings = sweep_settings(cfg, OmegaConf.to_container(worker_cfg.search_space))
     _check_remembered(cfg, sweep_dir, settings)
     sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -162,49 +165,34 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     if study.metric_names is None:
         study.set_metric_names(list(cfg.sweep.objectives))
     print(
-        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {cfg.sweep.workers} worker(s), storage "
+        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {worker_cfg.workers} worker(s), storage "
         f"{'journal ' + str(sweep_dir / 'journal.log') if not cfg.sweep.storage else 'SQL'}; logs in {sweep_dir / 'workers'}",
         flush=True,
     )
-    logs = sweep_dir / "workers"
-    logs.mkdir(exist_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    processes = []
-    for index in range(int(cfg.sweep.workers)):
-        log = open(logs / f"worker-{index}.log", "a")  # noqa: SIM115 (closed below, after the worker)
-        processes.append(
-            (
-                subprocess.Popen(
-                    [sys.executable, "-m", "har.sweep.worker", str(config_path), str(index)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                ),
-                log,
-            )
-        )
+    print(f"placement: {worker_cfg.placement}", flush=True)
+    pool = WorkerPool(config_path, worker_cfg.workers, worker_cfg.gpus, sweep_dir / "workers")
+    pool.start()
     progress = Progress(
         study,
         n_trials=int(cfg.sweep.n_trials),
-        workers=int(cfg.sweep.workers),
+        workers=int(worker_cfg.workers),
         heartbeat_interval=float(cfg.sweep.heartbeat.interval),
         heartbeat_grace=float(cfg.sweep.heartbeat.grace),
     )
     try:
-        while any(p.poll() is None for p, _ in processes):
+        while pool.running():
             time.sleep(1)
             progress.update()
     except KeyboardInterrupt:
-        for process, _ in processes:
-            process.terminate()
+        pool.terminate()
         raise
     finally:
-        for _, log in processes:
-            log.close()
+        broken = pool.close()
     progress.update()
-    broken = [i for i, (p, _) in enumerate(processes) if p.returncode != 0]
     if broken:
-        print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
+        print(
+            f"warning: worker(s) {broken} exited with an error; see {sweep_dir / 'workers'}", file=sys.stderr
+        )
     streak, reason = config_error_streak(study)
     stopped = streak >= cfg.sweep.max_config_errors
     if cfg.sweep.refit == "best" and not stopped and (best := best_trials(study)):
