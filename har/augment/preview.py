@@ -24,7 +24,9 @@ def preview(cfg: DictConfig) -> Path:
 
     data = load_windows(cfg.data)
     if not 0 <= cfg.index < len(data.train):
-        raise ConfigError(f"index={cfg.index}: train has {len(data.train)} windows (0 to {len(data.train) - 1})")
+        raise ConfigError(
+            f"index={cfg.index}: train has {len(data.train)} windows (0 to {len(data.train) - 1})"
+        )
     window = data.train.X[cfg.index : cfg.index + 1]  # (1, T, C)
     seed = tf.constant([cfg.seed, 0], tf.int64)
     panels = [("original", window[0])]
