@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import shlex
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,25 +88,32 @@ def best_trials(study: optuna.Study) -> list[FrozenTrial]:
     return study.best_trials if len(study.directions) > 1 else [study.best_trial]
 
 
-def write_best_config(
-    trial: FrozenTrial, sweep_dir: Path, train_overrides: Sequence[str] = ()
-) -> Path | None:
-    """The best trial's resolved config, and the `har-train` command that trains it again.
+def best_command(study: optuna.Study, trial: FrozenTrial) -> str:
+    """The `har-train` command that trains `trial` again.
 
-    The command holds everything the trial was composed with (the sweep's `train_overrides`,
-    which carry the preset's trainer settings, then the sampled values, the paths and the W&B
-    group) except its output folder, so composing it gives the trial's resolved config.
+    It holds everything the trial was composed with, except its output folder: the sweep's
+    `train_overrides` as they were when the trial ran (they carry the preset's trainer
+    settings), the sampled values, and (from the trial's config.yaml) the paths and the W&B
+    group. Composing it gives the trial's resolved config.
     """
+    overrides = [*train_overrides_of(study, trial.number), *trial.user_attrs.get("overrides", [])]
+    config = Path(trial.user_attrs.get("run_dir", "")) / "config.yaml"
+    if config.is_file():
+        cfg = OmegaConf.load(config)
+        overrides.append(f"paths.root={cfg.paths.root}")
+        if Path(cfg.paths.cache_dir) != Path(cfg.paths.root) / "cache":
+            overrides.append(f"paths.cache_dir={cfg.paths.cache_dir}")
+        if cfg.logger.get("group"):
+            overrides.append(f"logger.group={cfg.logger.group}")
+    return "har-train " + " ".join(shlex.quote(o) for o in overrides)
+
+
+def write_best_config(trial: FrozenTrial, sweep_dir: Path, command: str) -> Path | None:
+    """The best trial's resolved config (`best_config.yaml`) and its `best_command.txt`."""
     config = Path(trial.user_attrs.get("run_dir", "")) / "config.yaml"
     if not config.is_file():
         return None
     cfg = OmegaConf.load(config)
-    paths = [f"paths.root={cfg.paths.root}"]
-    if Path(cfg.paths.cache_dir) != Path(cfg.paths.root) / "cache":
-        paths.append(f"paths.cache_dir={cfg.paths.cache_dir}")
-    group = [f"logger.group={cfg.logger.group}"] if cfg.logger.get("group") else []
-    overrides = [*train_overrides, *trial.user_attrs.get("overrides", []), *paths, *group]
-    command = "har-train " + " ".join(shlex.quote(o) for o in overrides)
     cfg.paths.output_dir = "${hydra:runtime.output_dir}"
     target = sweep_dir / "best_config.yaml"
     write_text(
@@ -174,9 +180,7 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
     rows = trials_table(study)
     write_csv(sweep_dir / "trials.csv", rows)
     best = best_trials(study)
-    best_config = (
-        write_best_config(best[0], sweep_dir, train_overrides_of(study, best[0].number)) if best else None
-    )
+    best_config = write_best_config(best[0], sweep_dir, best_command(study, best[0])) if best else None
     ranking = importances(study) if len(study.directions) == 1 else {}
     states = {state.name: sum(1 for r in rows if r["state"] == state.name) for state in TrialState}
     names = study.metric_names or ["objective"]
