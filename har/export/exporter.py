@@ -44,11 +44,11 @@ class ExportResult:
 def _source_run(cfg: DictConfig) -> Path:
     """`run_dir`, or the run folder of the best trial (a Pareto point) of `study`."""
     if cfg.study:
-        from har.sweep.driver import best_run_dir  # the sweep package owns everything optuna
+        from har.sweep.best import best_run_dir  # the sweep package owns everything optuna
 
-        journal = Path(cfg.storage) if cfg.storage and "://" not in str(cfg.storage) else None
-        url = None if journal else cfg.storage
-        if journal is not None and not journal.is_file():
+        url = str(cfg.storage) if cfg.storage and "://" in str(cfg.storage) else None
+        journal = Path(cfg.storage or "journal.log")
+        if url is None and not journal.is_file():
             raise ConfigError(f"storage={cfg.storage}: no such journal file")
         try:
             return best_run_dir(url, cfg.study, journal, int(cfg.pareto_index))

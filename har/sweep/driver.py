@@ -21,11 +21,12 @@ from typing import Any
 import hydra
 import optuna
 from omegaconf import DictConfig, OmegaConf
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate
 from har.io import write_text
+from har.sweep.best import pick
 from har.sweep.space import parse_space
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
@@ -184,35 +185,26 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
         print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
     summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
     print((sweep_dir / "summary.md").read_text(), flush=True)
-    bundle = None
-    if cfg.sweep.export and summary["best"]:
-        from har.export.exporter import export
-
-        best = summary["best"][min(int(cfg.sweep.pareto_index), len(summary["best"]) - 1)]
-        export_cfg = compose(
-            "export",
-            [
-                f"run_dir={best.user_attrs['run_dir']}",
-                f"paths.root={cfg.paths.root}",
-                f"paths.output_dir={sweep_dir / 'export'}",
-                *cfg.sweep.export_overrides,
-            ],
-        )
-        export_cfg.logger = cfg.logger
-        export_cfg.logger.job_type = "export"
-        bundle = export(export_cfg).bundle
+    bundle = _export_best(cfg, summary["best"]) if cfg.sweep.export and summary["best"] else None
     return SweepResult(study, sweep_dir, summary, bundle)
 
 
-def best_run_dir(
-    storage: str | None, study_name: str, journal: Path | None = None, pareto_index: int = 0
-) -> Path:
-    """The run folder of a study's best trial (for `har-export study=...`)."""
-    study = optuna.load_study(
-        study_name=study_name, storage=make_storage(storage, journal or Path("journal.log"))
+def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path:
+    """Export the run of the best trial (`sweep.pareto_index` of a Pareto front); its bundle."""
+    from har.export.exporter import export
+
+    export_cfg = compose(
+        "export",
+        [
+            f"run_dir={pick(best, int(cfg.sweep.pareto_index)).user_attrs['run_dir']}",
+            f"paths.root={cfg.paths.root}",
+            f"paths.output_dir={Path(cfg.paths.output_dir) / 'export'}",
+            *cfg.sweep.export_overrides,
+        ],
     )
-    best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
-    return Path(best[min(pareto_index, len(best) - 1)].user_attrs["run_dir"])
+    export_cfg.logger = cfg.logger
+    export_cfg.logger.job_type = "export"
+    return export(export_cfg).bundle
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="sweep", version_base="1.3")

@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
 from har.io import atomic_write, write_csv, write_text
+from har.sweep.best import best_trials
 
 
 def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
@@ -40,13 +41,6 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def best_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """The best trial, or the Pareto front of a multi-objective study."""
-    if not any(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)):
-        return []
-    return study.best_trials if len(study.directions) > 1 else [study.best_trial]
 
 
 def write_best_config(trial: FrozenTrial, sweep_dir: Path) -> Path | None:
