@@ -24,10 +24,10 @@ from omegaconf import DictConfig, OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
 from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate
+from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate, to_container
 from har.io import write_text
 from har.sweep.best import pick
-from har.sweep.space import parse_space
+from har.sweep.space import load_space
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
 
@@ -41,40 +41,16 @@ class SweepResult:
 
 
 def worker_config(cfg: DictConfig) -> DictConfig:
-    """What each worker process needs, resolved (workers do not run Hydra themselves)."""
-    sweep = cfg.sweep
-    name = str(sweep.search_space)
-    space_file = Path(name) if name.endswith(".yaml") else CONF_DIR / "search_space" / f"{name}.yaml"
-    if not space_file.is_file():
-        known = ", ".join(sorted(p.stem for p in (CONF_DIR / "search_space").glob("*.yaml")))
-        raise ConfigError(
-            f"sweep.search_space={name!r}: no such search space (known: {known}, or a path to a .yaml)"
-        )
-    space_cfg = OmegaConf.load(space_file)
-    return OmegaConf.create(
-        {
-            "study": sweep.study,
-            "storage": sweep.storage,
-            "sweep_dir": str(Path(cfg.paths.output_dir).resolve()),
-            "n_trials": int(sweep.n_trials),
-            "timeout": sweep.timeout,
-            "workers": int(sweep.workers),
-            "gpus": list(sweep.gpus or []),
-            "objective": OmegaConf.to_container(sweep.objective, resolve=True),
-            "objectives": list(sweep.objectives),
-            "sampler": OmegaConf.to_container(sweep.sampler, resolve=True),
-            "pruner": OmegaConf.to_container(sweep.pruner, resolve=True),
-            "heartbeat": OmegaConf.to_container(sweep.heartbeat, resolve=True),
-            "search_space": OmegaConf.to_container(space_cfg, resolve=True),
-            "search_space_name": str(sweep.search_space),
-            "train_overrides": list(sweep.train_overrides),
-            "logger_group": bool(sweep.logger_group),
-            "paths": {
-                "root": str(Path(cfg.paths.root).resolve()),
-                "cache_dir": str(Path(cfg.paths.cache_dir).resolve()),
-            },
-        }
-    )
+    """The composed sweep config, resolved, as every worker reads it (workers run no Hydra).
+
+    Paths become absolute (a worker may start in another folder), and `search_space` holds
+    the space itself, read and checked here once, so every worker samples the same space.
+    """
+    worker_cfg = OmegaConf.create(to_container(cfg))
+    for key in ("root", "output_dir", "cache_dir"):
+        worker_cfg.paths[key] = str(Path(worker_cfg.paths[key]).resolve())
+    worker_cfg.search_space = load_space(cfg.sweep.search_space)
+    return worker_cfg
 
 
 def _check(cfg: DictConfig) -> None:
@@ -127,10 +103,7 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     sweep_dir = Path(cfg.paths.output_dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    worker_cfg = worker_config(cfg)
-    parse_space(
-        worker_cfg.search_space, f"search_space={cfg.sweep.search_space}"
-    )  # fail now, not in N workers
+    worker_cfg = worker_config(cfg)  # a bad search space fails now, not in N workers
     instantiate(cfg.sweep.sampler, "sweep.sampler")
     instantiate(cfg.sweep.pruner, "sweep.pruner")
     instantiate(cfg.sweep.objective, "sweep.objective")

@@ -20,13 +20,13 @@ from omegaconf import DictConfig, OmegaConf
 
 def pin_resources(cfg: DictConfig, index: int) -> None:
     """One GPU per worker (`sweep.gpus`), else an equal share of the CPU threads."""
-    gpus = list(cfg.gpus or [])
+    gpus = list(cfg.sweep.gpus or [])
     if gpus:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpus[index % len(gpus)])
         os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
     else:
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    threads = max(1, (os.cpu_count() or 1) // max(1, int(cfg.workers)))
+    threads = max(1, (os.cpu_count() or 1) // max(1, int(cfg.sweep.workers)))
     for variable in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
         os.environ[variable] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1" if threads == 1 else "2"
@@ -65,36 +65,36 @@ def work(cfg: DictConfig, index: int) -> int:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    sweep_dir = Path(cfg.sweep_dir)
-    storage = make_storage(cfg.storage, sweep_dir / "journal.log")
-    sampler_cfg = cfg.sampler.copy()
+    sweep, sweep_dir = cfg.sweep, Path(cfg.paths.output_dir)
+    storage = make_storage(sweep.storage, sweep_dir / "journal.log")
+    sampler_cfg = sweep.sampler.copy()
     if "seed" in sampler_cfg:  # the same seed in every worker would sample the same points
         sampler_cfg.seed = int(sampler_cfg.seed) + 1000 * index
     study = optuna.load_study(
-        study_name=cfg.study,
+        study_name=sweep.study,
         storage=storage,
         sampler=instantiate(sampler_cfg, "sweep.sampler"),
-        pruner=instantiate(cfg.pruner, "sweep.pruner"),
+        pruner=instantiate(sweep.pruner, "sweep.pruner"),
     )
-    objective = instantiate(cfg.objective, "sweep.objective")
-    params = parse_space(OmegaConf.to_container(cfg.search_space), f"search_space={cfg.search_space_name}")
+    objective = instantiate(sweep.objective, "sweep.objective")
+    params = parse_space(OmegaConf.to_container(cfg.search_space), f"search_space={sweep.search_space}")
     # The count-then-ask step is locked among this machine's workers, so they finish exactly
     # n_trials; workers on other machines (SQL storage) may overshoot by one trial each.
     lock = FileLock(str(sweep_dir / "ask.lock"))
-    deadline = time.time() + cfg.timeout if cfg.timeout else None
+    deadline = time.time() + sweep.timeout if sweep.timeout else None
     ran = 0
     while deadline is None or time.time() < deadline:
         with lock:
-            fail_stale_trials(study, cfg.heartbeat.grace, cfg.heartbeat.max_retry)
+            fail_stale_trials(study, sweep.heartbeat.grace, sweep.heartbeat.max_retry)
             taken, running, waiting = trial_slots(study)
-            full = taken >= cfg.n_trials and not waiting  # queued trials (retries) always run
+            full = taken >= sweep.n_trials and not waiting  # queued trials (retries) always run
             trial = None if full else study.ask()
         if trial is None:
             if not running:
                 break
-            time.sleep(cfg.heartbeat.interval)
+            time.sleep(sweep.heartbeat.interval)
             continue
-        with Heartbeat(storage, trial._trial_id, cfg.heartbeat.interval):
+        with Heartbeat(storage, trial._trial_id, sweep.heartbeat.interval):
             try:
                 _run_and_tell(study, trial, objective, cfg, params, index)
             except RuntimeError:
@@ -104,7 +104,7 @@ def work(cfg: DictConfig, index: int) -> int:
                 # sweep.heartbeat.grace) and queued its retry; the study stays consistent.
                 print(
                     f"[worker {index}] trial {trial.number} was failed by another worker (heartbeat "
-                    f"later than {cfg.heartbeat.grace} s); its retry carries on",
+                    f"later than {sweep.heartbeat.grace} s); its retry carries on",
                     flush=True,
                 )
         ran += 1
@@ -119,7 +119,7 @@ def _run_and_tell(study, trial, objective, cfg: DictConfig, params, index: int) 
 
     trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}:{index}")
     try:
-        values = objective(trial, cfg, params, Path(cfg.sweep_dir))
+        values = objective(trial, cfg, params, Path(cfg.paths.output_dir))
     except optuna.TrialPruned:
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     except optuna.exceptions.UpdateFinishedTrialError:
