@@ -1,7 +1,8 @@
 """What a trial runs: `run_trial` (sample -> overrides -> train) or `dry_run` (sample only).
 
 `sweep.objective` names one of them (`_partial_: true`); the worker calls it as
-`objective(trial, cfg, params, sweep_dir) -> objective values`.
+`objective(trial, cfg, params, sweep_dir) -> objective values`, with `cfg` the composed sweep
+config the driver handed to the workers (`driver.worker_config`).
 """
 
 from __future__ import annotations
@@ -25,15 +26,18 @@ from har.sweep import space as search_space
 TFLITE_OBJECTIVES = ("tflite/latency_ms", "tflite/size_kb")
 
 
-def _tflite_objectives(run_dir: Path, input_shape: tuple[int, int]) -> dict[str, float]:
+def _tflite_objectives(run_dir: Path) -> dict[str, float]:
+    """Size and single-window latency of the run's float16 TFLite model."""
     import keras
     import numpy as np
 
     from har.export.convert import to_tflite
     from har.export.evaluate import tflite_latency
 
+    data = json.loads((run_dir / "data.json").read_text())  # the windows the model was trained on
+    window = np.zeros((1, data["window"], len(data["channels"])), np.float32)  # (1, T, C)
     content = to_tflite(keras.models.load_model(run_dir / "best.keras"), "float16")
-    p50, _ = tflite_latency(content, np.zeros((1, *input_shape), np.float32), invocations=300, warmup=30)
+    p50, _ = tflite_latency(content, window, invocations=300, warmup=30)
     return {"tflite/latency_ms": p50, "tflite/size_kb": len(content) / 1024}
 
 
@@ -73,16 +77,16 @@ def run_trial(
     train_cfg = compose(
         "train",
         [
-            *cfg.train_overrides,
+            *cfg.sweep.train_overrides,
             *overrides,
             f"paths.root={cfg.paths.root}",
             f"paths.output_dir={run_dir}",
             f"paths.cache_dir={cfg.paths.cache_dir}",
-            f"logger.group={cfg.study}" if cfg.logger_group else "logger.group=null",
+            f"logger.group={cfg.sweep.study}" if cfg.sweep.logger_group else "logger.group=null",
             "logger.job_type=trial",
         ],
     )
-    objectives = list(cfg.objectives)
+    objectives = list(cfg.sweep.objectives)
     single = len(objectives) == 1
     monitor = objectives[0]
 
@@ -105,9 +109,7 @@ def run_trial(
         trial.set_user_attr("seconds", round(time.perf_counter() - started, 1))
     metrics: dict[str, Any] = dict(result.metrics)
     if any(o in TFLITE_OBJECTIVES for o in objectives):
-        metrics.update(
-            _tflite_objectives(run_dir, (int(train_cfg.data.window_s * train_cfg.data.rate_hz), 6))
-        )
+        metrics.update(_tflite_objectives(run_dir))
     for key in ("model/params", "test/macro_f1", "test/accuracy", "epochs_trained", "best_epoch"):
         trial.set_user_attr(key, metrics[key])
     if "synth/vae_cache_hit" in metrics:
@@ -136,7 +138,7 @@ def dry_run(
     trial.set_user_attr("overrides", search_space.to_overrides(search_space.sample(params, trial)))
     if seconds:
         time.sleep(seconds)
-    return [dry_run_value(trial.params, objective) for objective in cfg.objectives]
+    return [dry_run_value(trial.params, objective) for objective in cfg.sweep.objectives]
 
 
 def dry_run_value(params: dict[str, Any], objective: str) -> float:
