@@ -1,4 +1,4 @@
-"""The tf.data pipeline: batches, normalisation, augmentation on train only, repeatability."""
+"""The tf.data pipeline: batches, normalisation, augmentation on train only, mixup, repeatability."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from har.data.dataset import load_windows
-from har.data.pipeline import make_dataset
+from har.data.pipeline import make_dataset, mixup
 
 
 def test_batches_are_normalised_and_complete(compose_train):
@@ -94,3 +94,20 @@ def test_augment_mask_leaves_unmasked_windows_as_they_are(compose_train):
         make_dataset(
             data.train, data.normaliser, batch_size=8, training=True, augment=shift, augment_mask=mask[:3]
         )
+
+
+def test_mixup_makes_convex_combinations():
+    x = tf.constant(np.random.default_rng(0).normal(size=(32, 10, 6)).astype(np.float32))
+    y = tf.one_hot(np.arange(32) % 4, 4)
+    x_mix, y_mix = mixup(x, y, tf.constant([0, 1], tf.int64), alpha=0.4)
+    np.testing.assert_allclose(y_mix.numpy().sum(axis=1), 1, atol=1e-6)
+    assert (y_mix.numpy() >= 0).all() and not np.array_equal(x_mix.numpy(), x.numpy())
+
+
+def test_mixup_in_the_pipeline_gives_soft_labels(compose_train):
+    data = load_windows(compose_train().data)
+    dataset = make_dataset(
+        data.train, data.normaliser, batch_size=64, training=True, num_classes=7, mixup_alpha=0.4
+    )
+    _, y = next(iter(dataset))
+    assert (y.numpy().max(axis=1) < 1).any()
