@@ -56,4 +56,3 @@ def test_a_target_outside_har_is_refused(compose_train):
     cfg = compose_train("augment=light", "augment.steps.0._target_=os.system")
     with pytest.raises(ConfigError, match=r"augment.steps\[0\]._target_='os.system'"):
         build_pipeline(cfg.augment)
-
