@@ -125,20 +125,31 @@ def dry_run(
     sweep_dir: Path,
     *,
     seconds: float = 0.0,
+    steps: int = 0,
 ) -> list[float]:
     """Sample a configuration and train nothing (`sweep.objective=dry_run`).
 
-    For checking a storage, the workers and a search space before spending compute on them,
-    and for the storage benchmark. Each value is `dry_run_value(trial.params, objective)`,
-    so a reader can check that a stored value belongs to its trial.
+    For checking a storage, the workers, a search space, a sampler or a pruner before spending
+    compute on them, and for the storage benchmark. Each value is
+    `dry_run_value(trial.params, objective)`, so a reader can check that a stored value belongs
+    to its trial.
 
     Args:
-        seconds: how long each trial pretends to work.
+        seconds: how long each trial pretends to work (spread over its steps).
+        steps: report the first objective's value at each of this many steps, as training
+            reports epochs, so the pruner may stop the trial (single objective only).
     """
     trial.set_user_attr("overrides", search_space.to_overrides(search_space.sample(params, trial)))
-    if seconds:
+    values = [dry_run_value(trial.params, objective) for objective in cfg.sweep.objectives]
+    for step in range(1, steps + 1 if len(values) == 1 else 1):  # 1, 2, ... like epochs
+        time.sleep(seconds / steps)
+        trial.report(values[0], step)
+        if trial.should_prune():
+            trial.set_user_attr("pruned_at_epoch", step)
+            raise optuna.TrialPruned(f"pruned at step {step}")
+    if seconds and not (steps and len(values) == 1):
         time.sleep(seconds)
-    return [dry_run_value(trial.params, objective) for objective in cfg.sweep.objectives]
+    return values
 
 
 def dry_run_value(params: dict[str, Any], objective: str) -> float:
