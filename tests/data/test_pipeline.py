@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from har.data.dataset import load_windows
-from har.data.pipeline import make_dataset, mixup
+from har.data.pipeline import AUGMENT_CHUNK, make_dataset, mixup
 
 
 def test_batches_are_normalised_and_complete(compose_train):
@@ -37,20 +37,27 @@ def test_augmentation_is_refused_outside_training(compose_train):
         make_dataset(data.val, data.normaliser, batch_size=8, training=False, augment=lambda x, s: x)
 
 
-def test_augmentation_sees_raw_units_and_a_seed_per_batch(compose_train):
+def test_augmentation_sees_raw_units_and_a_seed_per_chunk(compose_train):
+    """Each chunk of AUGMENT_CHUNK batches is augmented once, on raw units, with its own seed."""
     data = load_windows(compose_train().data)
-    seen = []
+    batch_size, run_seed = 16, 3
 
-    def record(x, seed):
-        seen.append(seed)
-        return x + tf.cast(seed[1], tf.float32)  # shift each batch by its counter
+    def stamp(x, seed):  # every window becomes its raw-unit seed: run seed x 1000 + chunk counter
+        return tf.zeros_like(x) + tf.cast(seed[0] * 1000 + seed[1], tf.float32)
 
     dataset = make_dataset(
-        data.train, data.normaliser, batch_size=len(data.train), training=True, augment=record
+        data.train, data.normaliser, batch_size=batch_size, training=True, seed=run_seed, augment=stamp
     )
-    x, _ = next(iter(dataset))
-    expected_mean = data.normaliser(data.train.X + 0.0).mean()
-    np.testing.assert_allclose(x.numpy().mean(), expected_mean, atol=1e-4)  # counter 0 first
+    # undo the normalisation: augmentation must have happened before it, on raw units
+    stamps = [np.round(x.numpy() * data.normaliser.std + data.normaliser.mean) for x, _ in dataset]
+    seen = []
+    for batch in stamps:
+        assert len(np.unique(batch)) == 1  # one seed for the whole batch, every channel alike
+        seen.append(int(batch.flat[0]))
+    batches = -(-len(data.train) // batch_size)
+    assert batches > 3 * AUGMENT_CHUNK  # several chunks, not just the first
+    chunks = [run_seed * 1000 + index // AUGMENT_CHUNK for index in range(batches)]
+    assert seen == chunks  # (run seed, counter 0, 1, 2, ...) in order, one per chunk
 
 
 def test_augmented_batches_match_plain_batching_in_count_and_size(compose_train):
