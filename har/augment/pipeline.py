@@ -42,4 +42,3 @@ def build_pipeline(augment_cfg: DictConfig) -> Pipeline | None:
             raise ConfigError(f"{key} ({step_cfg._target_.rsplit('.', 1)[-1]}): {error}") from None
         steps.append(step)
     return Pipeline(steps) if steps else None
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,6 +16,13 @@ from har.data import cache
 from har.data.recording import CHANNELS, UNITS, DataError, RecordingSet, WindowSet
 from har.data.splits import SPLITS, split_subjects, subject_classes
 from har.data.windowing import resample, samples_per, window_recording
+
+
+def windows_sha256(X: np.ndarray, y: np.ndarray) -> str:
+    """Fingerprint of a window set's content (windows and labels), as `data.json` records it."""
+    digest = hashlib.sha256(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+    digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,8 @@ class WindowedData:
         return (self.window, len(CHANNELS))
 
     def summary(self) -> dict:
-        """Counts per split and class: what `har-data` prints and training logs."""
+        """Counts per split and class (and each split's fingerprint): what `har-data` prints,
+        training logs and `data.json` keeps, so that an export can tell the data changed."""
         per_split = {}
         for name in SPLITS:
             windows = self.split(name)
@@ -73,6 +82,7 @@ class WindowedData:
                 "recordings": self.recordings_per_split.get(name, 0),
                 "windows": len(windows),
                 "per_class": {c: counts.get(i, 0) for i, c in enumerate(self.class_names)},
+                "sha256": windows_sha256(windows.X, windows.y),
             }
         return {
             "rate_hz": self.rate_hz,

@@ -87,9 +87,10 @@ def run_windows(run_dir: Path, data_cfg: DictConfig) -> WindowedData:
 
     The recorded test and val subjects are declared, so a changed split rule or seed cannot
     move a subject between splits. The windows are then cut again from the source, and their
-    counts, classes, shapes and train statistics must equal the record: a source edited since
-    training (a csv folder with a session added) would otherwise give a bundle whose
-    normalisation and test figures do not belong to its model.
+    counts, classes, shapes, fingerprints and train statistics must equal the record (keys an
+    older data.json lacks are not compared): a source edited since training (a csv folder
+    with a session added or changed) would otherwise give a bundle whose normalisation and
+    test figures do not belong to its model.
     """
     path = run_dir / "data.json"
     recorded = json.loads(path.read_text())
@@ -119,12 +120,19 @@ def run_windows(run_dir: Path, data_cfg: DictConfig) -> WindowedData:
 
 
 def _differences(recorded: Any, now: Any, where: str = "") -> list[str]:
-    """`key: recorded then, now` for every leaf that differs between two JSON values."""
+    """`key: recorded then, now` for every recorded leaf that differs now.
+
+    Keys the record lacks (written by an older har) are not compared.
+    """
     if isinstance(recorded, dict) and isinstance(now, dict):
-        keys = list(recorded) + [k for k in now if k not in recorded]
         return [
             line
-            for key in keys
-            for line in _differences(recorded.get(key), now.get(key), f"{where}.{key}" if where else key)
+            for key in recorded
+            for line in _differences(recorded[key], now.get(key), f"{where}.{key}" if where else key)
         ]
-    return [] if recorded == now else [f"{where}: {recorded} then, {now} now"]
+    return [] if recorded == now else [f"{where}: {_short(recorded)} then, {_short(now)} now"]
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text[:12] + "..." if len(text) > 40 else text
