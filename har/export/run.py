@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from har.config import ConfigError
 from har.data.dataset import Normaliser, WindowedData, load_windows
 from har.data.recording import DataError
+from har.models import load
 
 
 @dataclass
@@ -71,7 +72,7 @@ def load_run(run_dir: Path, *, cache_dir: str | None = None) -> Run:
         raise ConfigError(f"run_dir={run_dir}: not a finished har-train run (missing {', '.join(missing)})")
     run_cfg = OmegaConf.load(run_dir / "config.yaml")
     try:
-        model = keras.models.load_model(run_dir / "best.keras")
+        model = load(run_dir / "best.keras")
     except Exception as error:  # keras, zipfile and h5py raise many types for a damaged file
         raise ConfigError(
             f"{run_dir / 'best.keras'}: cannot be loaded ({type(error).__name__}: {str(error)[:200]})"

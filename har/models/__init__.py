@@ -10,6 +10,17 @@ The argument checks the builders share are public here: other builders (the VAE 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from har.models._checks import check_length, check_positive, check_rate
 
-__all__ = ["check_length", "check_positive", "check_rate"]
+__all__ = ["check_length", "check_positive", "check_rate", "load"]
+
+
+def load(path: str | Path, *, compile: bool = True):
+    """A saved model, with har's own layers (`har.models.layers`) known to Keras."""
+    import keras
+
+    import har.models.layers  # noqa: F401  (registers the layers)
+
+    return keras.models.load_model(path, compile=compile)

@@ -26,7 +26,8 @@ from optuna.trial import FrozenTrial, TrialState
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate, to_container
 from har.io import write_text
-from har.sweep.best import pick
+from har.sweep.best import best_trials, pick
+from har.sweep.objective import refit_trial
 from har.sweep.space import load_space
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
@@ -156,6 +157,8 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     broken = [i for i, (p, _) in enumerate(processes) if p.returncode != 0]
     if broken:
         print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
+    if cfg.sweep.refit == "best" and (best := best_trials(study)):
+        refit_trial(pick(best, int(cfg.sweep.pareto_index)), worker_cfg)
     summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
     print((sweep_dir / "summary.md").read_text(), flush=True)
     bundle = _export_best(cfg, summary["best"]) if cfg.sweep.export and summary["best"] else None

@@ -10,6 +10,7 @@ workers) wait for the one that trains instead of training the same VAE again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from har.config import instantiate
 from har.data.cache import cache_key
-from har.data.dataset import WindowedData, windows_sha256
+from har.data.dataset import WindowedData
 from har.io import sha256_file, write_json
 from har.synth import cvae
 from har.synth.quality import format_report, plot_examples, quality_report
@@ -43,6 +44,13 @@ class TrainedVAE:
     quality: dict[str, Any] | None  # quality.json (None when synth.quality.enabled is false)
     path: Path
     hit: bool
+
+
+def windows_sha256(X: np.ndarray, y: np.ndarray) -> str:
+    """Fingerprint of a window set: what the VAE was fit on, and half of its cache key."""
+    digest = hashlib.sha256(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+    digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    return digest.hexdigest()
 
 
 def vae_key(synth_cfg: DictConfig, data: WindowedData, seed: int) -> str:

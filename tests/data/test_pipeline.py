@@ -37,16 +37,24 @@ def test_augmentation_is_refused_outside_training(compose_train):
         make_dataset(data.val, data.normaliser, batch_size=8, training=False, augment=lambda x, s: x)
 
 
-def test_augmentation_sees_raw_units_and_a_seed_per_chunk(compose_train):
-    """Each chunk of AUGMENT_CHUNK batches is augmented once, on raw units, with its own seed."""
+def test_augmentation_sees_raw_units_and_a_seed_per_chunk_and_epoch(compose_train):
+    """Each chunk of AUGMENT_CHUNK batches is augmented once, on raw units, with its own seed:
+    (run seed, epoch << 32 | chunk), so every chunk of every epoch draws anew."""
     data = load_windows(compose_train().data)
-    batch_size, run_seed = 16, 3
+    batch_size, run_seed, epochs = 16, 3, 2
 
-    def stamp(x, seed):  # every window becomes its raw-unit seed: run seed x 1000 + chunk counter
-        return tf.zeros_like(x) + tf.cast(seed[0] * 1000 + seed[1], tf.float32)
+    def stamp(x, seed):  # every window becomes its seed: run seed x 10^6 + epoch x 10^3 + chunk
+        epoch, chunk = seed[1] // 2**32, seed[1] % 2**32
+        return tf.zeros_like(x) + tf.cast(seed[0] * 10**6 + epoch * 10**3 + chunk, tf.float32)
 
     dataset = make_dataset(
-        data.train, data.normaliser, batch_size=batch_size, training=True, seed=run_seed, augment=stamp
+        data.train,
+        data.normaliser,
+        batch_size=batch_size,
+        training=True,
+        seed=run_seed,
+        epochs=epochs,
+        augment=stamp,
     )
     # undo the normalisation: augmentation must have happened before it, on raw units
     stamps = [np.round(x.numpy() * data.normaliser.std + data.normaliser.mean) for x, _ in dataset]
@@ -56,8 +64,12 @@ def test_augmentation_sees_raw_units_and_a_seed_per_chunk(compose_train):
         seen.append(int(batch.flat[0]))
     batches = -(-len(data.train) // batch_size)
     assert batches > 3 * AUGMENT_CHUNK  # several chunks, not just the first
-    chunks = [run_seed * 1000 + index // AUGMENT_CHUNK for index in range(batches)]
-    assert seen == chunks  # (run seed, counter 0, 1, 2, ...) in order, one per chunk
+    expected = [
+        run_seed * 10**6 + epoch * 10**3 + index // AUGMENT_CHUNK
+        for epoch in range(epochs)
+        for index in range(batches)
+    ]
+    assert seen == expected  # chunk by chunk, epoch by epoch, in order
 
 
 def test_augmented_batches_match_plain_batching_in_count_and_size(compose_train):
@@ -101,6 +113,38 @@ def test_augment_mask_leaves_unmasked_windows_as_they_are(compose_train):
         make_dataset(
             data.train, data.normaliser, batch_size=8, training=True, augment=shift, augment_mask=mask[:3]
         )
+
+
+def test_augmentation_draws_differ_between_epochs_and_repeat_for_a_seed(compose_train):
+    data = load_windows(compose_train().data)
+
+    def draw(x, seed):  # each window's value is the draw alone: independent of the order
+        return tf.zeros_like(x) + tf.random.stateless_uniform((tf.shape(x)[0], 1, 1), seed)
+
+    def first_batches(seed):
+        dataset = make_dataset(
+            data.train, data.normaliser, batch_size=32, training=True, seed=seed, epochs=3, augment=draw
+        )
+        per_epoch = -(-len(data.train) // 32)
+        batches = [x.numpy() for x, _ in dataset]
+        assert len(batches) == 3 * per_epoch
+        return [batches[epoch * per_epoch] for epoch in range(3)]
+
+    epochs = first_batches(5)
+    assert not np.allclose(epochs[0], epochs[1]) and not np.allclose(epochs[1], epochs[2])
+    for again, first in zip(first_batches(5), epochs):
+        np.testing.assert_array_equal(again, first)
+    assert not np.allclose(first_batches(6)[0], epochs[0])
+
+
+def test_each_epoch_has_its_own_order_and_every_window_once(compose_train):
+    data = load_windows(compose_train().data)
+    dataset = make_dataset(data.train, data.normaliser, batch_size=64, training=True, seed=1, epochs=2)
+    per_epoch = -(-len(data.train) // 64)
+    labels = [y.numpy() for _, y in dataset]
+    first, second = np.concatenate(labels[:per_epoch]), np.concatenate(labels[per_epoch:])
+    assert sorted(first.tolist()) == sorted(second.tolist()) == sorted(data.train.y.tolist())
+    assert not np.array_equal(first, second)
 
 
 def test_mixup_makes_convex_combinations():

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from har.config import ConfigError, compose
-from har.data.dataset import load_windows, windows_sha256
+from har.data.dataset import load_windows
 from har.synth import SYNTHETIC_GROUP, cvae, synthesise
-from har.synth.store import load_or_train, vae_key, verified
+from har.synth.store import load_or_train, vae_key, verified, windows_sha256
 
 
 def _vae(cfg):
