@@ -109,8 +109,8 @@ def strikes_bundle(tmp_path_factory, session_cache) -> Path:
     return result.bundle
 
 
-# Sweep trials in tests: a tenth of watch's train windows, two epochs, no early stopping.
-TINY_TRAIN = '["trainer.epochs=2","data.train_fraction=0.1","trainer.patience=0"]'
+# Sweep trials in tests: a tenth of watch's train windows, two epochs, no early stopping, no W&B.
+TINY_TRAIN = '["trainer.epochs=2","data.train_fraction=0.1","trainer.patience=0","logger=none"]'
 
 
 @pytest.fixture

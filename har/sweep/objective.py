@@ -196,7 +196,7 @@ def dry_run(
         time.sleep(seconds / steps)
         trial.report(values[0], step)
         if trial.should_prune():
-            trial.set_user_attr("pruned_at_epoch", step)
+            trial.set_user_attr("pruned_after_epoch", step)
             raise optuna.TrialPruned(f"pruned at step {step}")
     if seconds and not (steps and len(values) == 1):
         time.sleep(seconds)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.slow]  # worker processes: seconds each
 
 WORKERS, PER_WORKER, KILLS = 6, 5, 2
 SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks" / "storage_scale.py"

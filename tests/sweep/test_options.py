@@ -160,8 +160,8 @@ def test_pruners_stop_trials_at_their_rungs(compose_sweep, tmp_path, pruner, opt
         return
     assert pruned and complete  # some stopped early, some ran every step
     for trial in pruned:  # stopped at a rung: 1, 3 or 9 steps (min_resource x reduction_factor^k)
-        assert trial.user_attrs["pruned_at_epoch"] == max(trial.intermediate_values) in (1, 3, 9)
-    assert min(t.user_attrs["pruned_at_epoch"] for t in pruned) < 9
+        assert trial.user_attrs["pruned_after_epoch"] == max(trial.intermediate_values) in (1, 3, 9)
+    assert min(t.user_attrs["pruned_after_epoch"] for t in pruned) < 9
 
 
 def test_timeout_stops_starting_trials(compose_sweep, tmp_path):
