@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from har.config import ConfigError
 from har.data.dataset import Normaliser, WindowedData, load_windows
 from har.data.recording import DataError
+from har.data.splits import SPLITS
 from har.models import load
 
 
@@ -86,21 +87,20 @@ def load_run(run_dir: Path, *, cache_dir: str | None = None) -> Run:
 def run_windows(run_dir: Path, data_cfg: DictConfig) -> WindowedData:
     """The run's windows: split as its `data.json` recorded, refused if the data changed since.
 
-    The recorded test and val subjects are declared, so a changed split rule or seed cannot
-    move a subject between splits. The windows are then cut again from the source, and their
-    counts, classes, shapes, fingerprints and train statistics must equal the record (keys an
-    older data.json lacks are not compared): a source edited since training (a csv folder
-    with a session added or changed) would otherwise give a bundle whose normalisation and
-    test figures do not belong to its model.
+    The windows are cut again from the source and split by the recorded subjects (so a
+    changed split rule or seed cannot move a subject, and a refit's empty val stays empty).
+    Their counts, classes, shapes, fingerprints and train statistics must then equal the
+    record (keys an older data.json lacks are not compared): a source edited since training
+    (a csv folder with a session added or changed) would otherwise give a bundle whose
+    normalisation and test figures do not belong to its model.
     """
     path = run_dir / "data.json"
     recorded = json.loads(path.read_text())
-    for split in ("test", "val"):
-        subjects = recorded.get("splits", {}).get(split, {}).get("subjects")
-        if subjects:
-            data_cfg.split[f"{split}_subjects"] = list(subjects)
     try:
         data = load_windows(data_cfg)
+        splits = recorded.get("splits", {})
+        if all("subjects" in splits.get(name, {}) for name in SPLITS):
+            data = data.resplit({name: list(splits[name]["subjects"]) for name in SPLITS}, empty_val=True)
     except DataError as error:
         raise DataError(f"{path}: the run's data no longer loads as recorded ({error})") from None
     now = json.loads(json.dumps(data.summary()))  # the types data.json holds
