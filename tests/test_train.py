@@ -161,9 +161,14 @@ def test_mirrored_strategy_with_wandb_writes_nothing_under_home(tmp_path, sessio
     """`har-train` on two logical CPUs, logging to W&B, with an empty home folder: it stays empty."""
     home = tmp_path / "home"
     home.mkdir()
-    # what this process set (W&B's folders of earlier runs, KERAS_HOME) must not help the child
+    # what this process set (W&B's folders of earlier runs, KERAS_HOME, MPLCONFIGDIR) must not
+    # help the child: har-train has to keep ~ untouched by itself
     inherited = ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_CONFIG_DIR", "WANDB_ARTIFACT_DIR")
-    env = {k: v for k, v in os.environ.items() if k not in inherited and not k.startswith(("XDG_", "KERAS"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in inherited and not k.startswith(("XDG_", "KERAS", "MPL"))
+    }
     result = _har_train(
         f"paths.root={tmp_path}",
         f"paths.cache_dir={session_cache}",
