@@ -103,9 +103,9 @@ def refit_trial(trial: optuna.trial.FrozenTrial, cfg: DictConfig) -> dict[str, A
     """
     from har.train import train
 
-    run_dir = Path(trial.user_attrs["run_dir"])
     if trial.user_attrs.get("validation", "holdout") == "holdout" or "test/macro_f1" in trial.user_attrs:
-        return None
+        return None  # also a dry-run trial: it has no run folder
+    run_dir = Path(trial.user_attrs["run_dir"])
     train_cfg = trial_config(cfg, list(trial.user_attrs["overrides"]), run_dir, job_type="refit")
     train_cfg.validation.refit = True
     print(f"refit of the best trial {trial.number} on every non-test subject -> {run_dir}", flush=True)
