@@ -9,8 +9,6 @@ Rerunning the same command resumes the study up to `n_trials` in total.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 import warnings
@@ -28,6 +26,8 @@ from har.config import CONF_DIR, ConfigError, check_experiment, compose, instant
 from har.io import write_text
 from har.sweep.best import best_trials, pick
 from har.sweep.objective import refit_trial
+from har.sweep.placement import plan_workers
+from har.sweep.pool import WorkerPool
 from har.sweep.space import load_space
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
@@ -44,13 +44,18 @@ class SweepResult:
 def worker_config(cfg: DictConfig) -> DictConfig:
     """The composed sweep config, resolved, as every worker reads it (workers run no Hydra).
 
-    Paths become absolute (a worker may start in another folder), and `search_space` holds
-    the space itself, read and checked here once, so every worker samples the same space.
+    Paths become absolute (a worker may start in another folder), `sweep.workers` and
+    `sweep.gpus` are this machine's resolved placement (`sweep.placement` says by which rule),
+    and `search_space` holds the space itself, read and checked here once, so every worker
+    samples the same space.
     """
     worker_cfg = OmegaConf.create(to_container(cfg))
     for key in ("root", "output_dir", "cache_dir"):
         worker_cfg.paths[key] = str(Path(worker_cfg.paths[key]).resolve())
     worker_cfg.search_space = load_space(cfg.sweep.search_space)
+    placement = plan_workers(cfg.sweep)  # this machine's GPUs and worker count, resolved once
+    worker_cfg.sweep.workers, worker_cfg.sweep.gpus = placement.workers, list(placement.gpus)
+    worker_cfg.sweep.placement = placement.rule
     return worker_cfg
 
 
@@ -64,10 +69,8 @@ def _check(cfg: DictConfig) -> None:
     for direction in sweep.directions:
         if direction not in ("maximize", "minimize"):
             raise ConfigError(f"sweep.directions: {direction!r} is not maximize or minimize")
-    if sweep.workers < 1 or sweep.n_trials < 1:
-        raise ConfigError(
-            f"sweep.workers={sweep.workers}, sweep.n_trials={sweep.n_trials}: both must be >= 1"
-        )
+    if sweep.n_trials < 1:  # sweep.workers and sweep.gpus: har.sweep.placement checks them
+        raise ConfigError(f"sweep.n_trials={sweep.n_trials}: must be >= 1")
 
 
 def _progress(study: optuna.Study, seen: set[int], total: int, started: float) -> None:
@@ -120,43 +123,28 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     if study.metric_names is None:
         study.set_metric_names(list(cfg.sweep.objectives))
     print(
-        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {cfg.sweep.workers} worker(s), storage "
+        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {worker_cfg.sweep.workers} worker(s), storage "
         f"{'journal ' + str(sweep_dir / 'journal.log') if not cfg.sweep.storage else 'SQL'}; logs in {sweep_dir / 'workers'}",
         flush=True,
     )
-    logs = sweep_dir / "workers"
-    logs.mkdir(exist_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    processes = []
-    for index in range(int(cfg.sweep.workers)):
-        log = open(logs / f"worker-{index}.log", "a")  # noqa: SIM115 (closed below, after the worker)
-        processes.append(
-            (
-                subprocess.Popen(
-                    [sys.executable, "-m", "har.sweep.worker", str(config_path), str(index)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                ),
-                log,
-            )
-        )
+    print(f"placement: {worker_cfg.sweep.placement}", flush=True)
+    pool = WorkerPool(config_path, worker_cfg.sweep.workers, worker_cfg.sweep.gpus, sweep_dir / "workers")
+    pool.start()
     started, seen = time.time(), set()
     try:
-        while any(p.poll() is None for p, _ in processes):
+        while pool.running():
             _progress(study, seen, int(cfg.sweep.n_trials), started)
             time.sleep(2)
     except KeyboardInterrupt:
-        for process, _ in processes:
-            process.terminate()
+        pool.terminate()
         raise
     finally:
-        for _, log in processes:
-            log.close()
+        broken = pool.close()
     _progress(study, seen, int(cfg.sweep.n_trials), started)
-    broken = [i for i, (p, _) in enumerate(processes) if p.returncode != 0]
     if broken:
-        print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
+        print(
+            f"warning: worker(s) {broken} exited with an error; see {sweep_dir / 'workers'}", file=sys.stderr
+        )
     if cfg.sweep.refit == "best" and (best := best_trials(study)):
         refit_trial(pick(best, int(cfg.sweep.pareto_index)), worker_cfg)
     summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
