@@ -38,7 +38,10 @@ def _distinct(study):
 
 
 def test_two_workers_on_a_journal_complete_n_distinct_trials(compose_sweep):
-    result = run_sweep(compose_sweep(DRY_RUN, "sweep.workers=2", "sweep.n_trials=6"))
+    # trials of 1 s, so that the second worker starts before the first has taken them all
+    result = run_sweep(
+        compose_sweep(DRY_RUN, "+sweep.objective.seconds=1", "sweep.workers=2", "sweep.n_trials=6")
+    )
     study = result.study
     assert _states(study) == ["COMPLETE"] * 6 and _distinct(study) == 6
     workers = {t.user_attrs["worker"].split(":")[2] for t in study.get_trials()}
