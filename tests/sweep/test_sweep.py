@@ -201,7 +201,12 @@ def test_two_workers_on_postgresql(compose_sweep, tmp_path, postgres_url):
     name = f"pg-{tmp_path.name}-{int(time.time())}"
     result = run_sweep(
         compose_sweep(
-            DRY_RUN, f"sweep.storage={url}", f"sweep.study={name}", "sweep.workers=2", "sweep.n_trials=4"
+            DRY_RUN,
+            "+sweep.objective.seconds=1",  # so that both workers take trials
+            f"sweep.storage={url}",
+            f"sweep.study={name}",
+            "sweep.workers=2",
+            "sweep.n_trials=4",
         )
     )
     study = optuna.load_study(study_name=name, storage=url)  # read back through the server
