@@ -14,7 +14,8 @@ import pytest
 
 from har.config import ConfigError, compose
 from har.logging import read_run
-from har.train import TrainResult, _class_weight, train
+from har.fit import class_weight
+from har.train import TrainResult, train
 
 TINY = (
     "data.train_fraction=0.25",
@@ -94,10 +95,10 @@ def test_training_options_reach_fit(tiny_run, compose_train, option):
 
 def test_balanced_class_weights():
     y = np.array([0] * 60 + [1] * 30 + [2] * 10)
-    weights = _class_weight(y, 3, "balanced")
+    weights = class_weight(y, 3, "balanced")
     assert weights == pytest.approx({0: 100 / 180, 1: 100 / 90, 2: 100 / 30})  # n / (K x n_k)
     assert np.mean([weights[label] for label in y]) == pytest.approx(1.0)  # the loss keeps its scale
-    assert _class_weight(y, 3, "none") is None
+    assert class_weight(y, 3, "none") is None
 
 
 @pytest.mark.slow
