@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from har.config import ConfigError, compose
-from har.logging import read_run
 from har.fit import class_weight
+from har.logging import read_run
 from har.train import TrainResult, train
 
 TINY = (
