@@ -88,7 +88,9 @@ def _summary(cfg: DictConfig, stream, predictor: Predictor, tracker: Tracker, re
         ).to_dict()
     switching = getattr(tracker.decoder, "model", None)
     if switching is not None:  # the learnt switching costs, for an app to reuse
-        summary["switching"] = write_json(Path(cfg.paths.output_dir) / "switching.json", switching.to_dict()).name
+        summary["switching"] = write_json(
+            Path(cfg.paths.output_dir) / "switching.json", switching.to_dict()
+        ).name
     return summary
 
 
@@ -109,7 +111,9 @@ def _print_summary(name: str, summary: dict, file) -> None:
     if summary["window_macro_f1"] is not None:
         line += f"; window macro-F1 {summary['window_macro_f1']:.3f}"
     if summary["interruptions"] or summary["dropped_samples"]:
-        line += f"; {summary['interruptions']} interruption(s), {summary['dropped_samples']} sample(s) dropped"
+        line += (
+            f"; {summary['interruptions']} interruption(s), {summary['dropped_samples']} sample(s) dropped"
+        )
     print(line, file=file)
 
 

@@ -21,7 +21,9 @@ from har.data.recording import DataError
 class LineStream:
     """A stream read line by line from a text source (stdin by default), chunk by chunk."""
 
-    def __init__(self, *, rate_hz: float, channels: list[str], source: TextIO | None = None, name: str = "stdin") -> None:
+    def __init__(
+        self, *, rate_hz: float, channels: list[str], source: TextIO | None = None, name: str = "stdin"
+    ) -> None:
         self.name, self.rate_hz, self.channels = name, rate_hz, list(channels)
         self.source = source
         self.class_names: list[str] = []
@@ -69,7 +71,9 @@ class LineStream:
         except ValueError as error:
             raise DataError(f"{self.name}: line {self.line}: {error}") from error
         if not np.isfinite(row[0]):
-            raise DataError(f"{self.name}: line {self.line}: timestamp {fields[columns[0]]!r} is not a number")
+            raise DataError(
+                f"{self.name}: line {self.line}: timestamp {fields[columns[0]]!r} is not a number"
+            )
         if self.previous_t is not None and row[0] <= self.previous_t:
             raise DataError(f"{self.name}: line {self.line}: timestamp t={row[0]} does not increase")
         self.previous_t = row[0]

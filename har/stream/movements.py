@@ -36,11 +36,21 @@ from har.stream.windows import WindowStep
 class Envelope:
     """Causal movement envelope of raw samples, filter state carried across chunks."""
 
-    def __init__(self, channels: list[str], units: dict[str, str], rate_hz: float, *, smooth_s: float, gyro_weight: float):
+    def __init__(
+        self,
+        channels: list[str],
+        units: dict[str, str],
+        rate_hz: float,
+        *,
+        smooth_s: float,
+        gyro_weight: float,
+    ):
         self.accel = [i for i, c in enumerate(channels) if units.get(c) == "g"]
         self.gyro = [i for i, c in enumerate(channels) if units.get(c) == "rad/s"]
         if not self.accel and not self.gyro:
-            raise DataError(f"channels {channels} with units {units}: no acceleration (g) or angular rate (rad/s)")
+            raise DataError(
+                f"channels {channels} with units {units}: no acceleration (g) or angular rate (rad/s)"
+            )
         self.gyro_weight = gyro_weight
         alpha = 1.0 - np.exp(-1.0 / (smooth_s * rate_hz)) if smooth_s > 0 else 1.0
         self.numerator, self.denominator = [alpha], [1.0, alpha - 1.0]
@@ -116,7 +126,9 @@ class MovementDetector:
         lookback_s: float = 1.0,
     ) -> None:
         if not 0 <= off_threshold <= on_threshold:
-            raise ValueError(f"decoder: expected 0 <= off_threshold <= on_threshold, got {off_threshold}, {on_threshold}")
+            raise ValueError(
+                f"decoder: expected 0 <= off_threshold <= on_threshold, got {off_threshold}, {on_threshold}"
+            )
         rate = predictor.rate_hz
         self.predictor, self.rate_hz, self.window = predictor, rate, predictor.window
         self.on, self.off = on_threshold, off_threshold

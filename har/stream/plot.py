@@ -27,13 +27,21 @@ def plot_session(
     for index, channel in enumerate(predictor.channels):
         groups.setdefault(units.get(channel, "?"), []).append(index)
     figure, axes = plt.subplots(
-        len(groups) + 2, 1, figsize=(13, 2.2 * len(groups) + 3.6), sharex=True,
+        len(groups) + 2,
+        1,
+        figsize=(13, 2.2 * len(groups) + 3.6),
+        sharex=True,
         gridspec_kw={"height_ratios": [2] * len(groups) + [1.4, 1.2]},
     )
     shown = stream.t <= end
     for axis, (unit, channels) in zip(axes, groups.items()):
         for channel in channels:
-            axis.plot(stream.t[shown], stream.signals[shown, channel], linewidth=0.7, label=predictor.channels[channel])
+            axis.plot(
+                stream.t[shown],
+                stream.signals[shown, channel],
+                linewidth=0.7,
+                label=predictor.channels[channel],
+            )
         axis.set_ylabel(unit)
         axis.legend(loc="upper right", ncols=3, fontsize=7)
     _plot_decisions(axes[-2], stream, result, predictor.class_names, end)
@@ -51,7 +59,9 @@ def _plot_decisions(axis, stream: Stream, result: TrackResult, class_names: list
     axis.plot([s.centre for s in steps], [index[s.label] for s in steps], "o", markersize=3, label="model")
     if stream.labels is not None:
         shown = stream.t <= end
-        truth = np.array([index.get(stream.class_names[v], np.nan) if v >= 0 else np.nan for v in stream.labels[shown]])
+        truth = np.array(
+            [index.get(stream.class_names[v], np.nan) if v >= 0 else np.nan for v in stream.labels[shown]]
+        )
         axis.plot(stream.t[shown], truth, color="black", linewidth=0.8, label="true")
     axis.set_yticks(range(len(class_names)), class_names, fontsize=6)
     axis.legend(loc="upper right", fontsize=7)

@@ -75,7 +75,9 @@ def dataset_recording(
     if not streams:
         raise DataError(f"stream.subject={subject}: no recording of that subject in {data}")
     if not 0 <= session < len(streams):
-        raise DataError(f"stream.session={session}: subject {subject} has {len(streams)} session(s) in {data}")
+        raise DataError(
+            f"stream.session={session}: subject {subject} has {len(streams)} session(s) in {data}"
+        )
     return streams[session]
 
 

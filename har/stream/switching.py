@@ -9,6 +9,7 @@ subjects of the bundle's source run are read, so validation and test never shape
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,9 +70,12 @@ def learn_switching(
         np.add.at(counts, (sampled[:-1], sampled[1:]), 1)
         frequencies += np.bincount(sampled, minlength=k)
     transitions = counts / counts.sum(axis=1, keepdims=True)
-    return SwitchingModel(list(class_names), hop_s, np.log(transitions), np.log(frequencies / frequencies.sum()))
+    return SwitchingModel(
+        list(class_names), hop_s, np.log(transitions), np.log(frequencies / frequencies.sum())
+    )
 
 
+@functools.lru_cache(maxsize=4)  # one dataset load per run, however many streams are tracked
 def switching_from_run(run_dir: str | Path) -> SwitchingModel:
     """Learn from the train subjects of a finished `har-train` run (its config.yaml and data.json)."""
     run_dir = Path(run_dir)
@@ -87,9 +91,7 @@ def switching_from_run(run_dir: str | Path) -> SwitchingModel:
     recordings = instantiate(data_cfg.source, "data.source").load()
     rate_hz, hop_s = float(data_cfg.rate_hz), float(data_cfg.hop_s)
     hop = int(round(hop_s * rate_hz))
-    sequences = [
-        resample(r, rate_hz).labels for r in recordings.recordings if r.subject in train_subjects
-    ]
+    sequences = [resample(r, rate_hz).labels for r in recordings.recordings if r.subject in train_subjects]
     if not sequences:
         raise DataError(f"{run_dir}: no recording of its train subjects {sorted(train_subjects)}")
     return learn_switching(sequences, recordings.class_names, hop=hop, hop_s=hop_s)

@@ -97,7 +97,9 @@ class TrackResult:
 class Tracker:
     """One decoder (which holds the bundle's `Predictor`) on one stream at a time."""
 
-    def __init__(self, predictor: Predictor, decoder, *, max_gap_s: float = 0.1, keep_steps_s: float | None = 60.0):
+    def __init__(
+        self, predictor: Predictor, decoder, *, max_gap_s: float = 0.1, keep_steps_s: float | None = 60.0
+    ):
         self.predictor, self.decoder = predictor, decoder
         self.max_gap_s, self.keep_steps_s = max_gap_s, keep_steps_s
 

@@ -131,5 +131,7 @@ def load_switching(switching: str, predictor: Predictor) -> SwitchingModel:
         )
     hop_s = predictor.hop / predictor.rate_hz
     if abs(model.hop_s - hop_s) > 1e-6:
-        raise DataError(f"decoder.switching={switching}: learnt at a {model.hop_s} s hop, the bundle hops {hop_s} s")
+        raise DataError(
+            f"decoder.switching={switching}: learnt at a {model.hop_s} s hop, the bundle hops {hop_s} s"
+        )
     return model

@@ -62,7 +62,12 @@ class SegmentBuilder:
     """
 
     def __init__(
-        self, classes: Collection[str], *, hop_s: float, min_duration_s: float = 0.0, refractory_s: float = 0.0
+        self,
+        classes: Collection[str],
+        *,
+        hop_s: float,
+        min_duration_s: float = 0.0,
+        refractory_s: float = 0.0,
     ) -> None:
         self.classes, self.hop_s = set(classes), hop_s
         self.min_duration_s, self.refractory_s = min_duration_s, refractory_s

@@ -69,7 +69,9 @@ CHANNELS = list(UNITS)
 def test_envelope_is_zero_at_rest_in_any_orientation_and_chunking_does_not_matter():
     rng = np.random.default_rng(1)
     gravity = rng.normal(size=(300, 3))
-    rest = np.concatenate([gravity / np.linalg.norm(gravity, axis=1, keepdims=True), np.zeros((300, 3))], axis=1)
+    rest = np.concatenate(
+        [gravity / np.linalg.norm(gravity, axis=1, keepdims=True), np.zeros((300, 3))], axis=1
+    )
     assert np.abs(Envelope(CHANNELS, UNITS, 50, smooth_s=0.05, gyro_weight=0.5)(rest)).max() < 1e-6
     moving = rest + rng.normal(scale=0.5, size=rest.shape)
     whole = Envelope(CHANNELS, UNITS, 50, smooth_s=0.1, gyro_weight=0.5)(moving)

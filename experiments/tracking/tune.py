@@ -1,0 +1,107 @@
+"""Choose thresholds, switching weights and dwell rules on the non-test subjects only.
+
+    python experiments/tracking/tune.py [--root outputs] [--only hapt/transitions/movements]
+
+Grid search per tuned row of rows.py on its train/validation streams (hapt: the 21 subjects
+outside the official test set; strikes_sim: train subjects 1-5 and validation subject 6).
+The objective is the row's headline metric (segment F1 for activities, event F1 otherwise);
+among settings within 0.01 of the best, the one with the shortest decision delay p95 wins.
+Writes tuned.yaml (read by evaluate.py) and tuning.csv (every setting tried, with its scores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+
+import yaml
+from rows import HERE, ROWS, TUNED, Row, streams, track_config
+
+from har.export.bundle import read_bundle
+from har.export.inference import Predictor
+from har.io import write_csv, write_text
+from har.stream.benchmark import track_streams
+
+VITERBI = {
+    "decoder.switch_weight": [0.5, 1, 2, 4, 8],
+    "decoder.prior_weight": [0, 1],
+    "smoothing": ["none", "moving_average"],
+}
+GRIDS = {
+    "hapt/transitions/viterbi": VITERBI,
+    "hapt/activities/viterbi": VITERBI,
+    "strikes/strikes/viterbi": VITERBI,
+    "hapt/transitions/movements": {
+        "decoder.on_threshold": [0.3, 0.5, 0.8],
+        "decoder.off_threshold": [0.15, 0.3],
+        "decoder.hangover_s": [0.3, 0.6, 1.0],
+        "decoder.min_movement_probability": [0.3, 0.5, 0.7],
+        "decoder.min_duration_s": [1.0],
+        "decoder.max_duration_s": [12.0],
+        "decoder.smooth_s": [0.1],
+        "decoder.lookback_s": [2.0],
+    },
+    "strikes/strikes/movements": {
+        "decoder.on_threshold": [0.5, 1.0, 2.0],
+        "decoder.off_threshold": [0.3, 0.6],
+        "decoder.hangover_s": [0.06, 0.1, 0.16],
+        "decoder.max_wait_s": [0.1, 0.2, 0.3],
+        "decoder.min_movement_probability": [0.3, 0.5],
+    },
+}
+
+
+def settings(grid: dict[str, list]) -> list[list[str]]:
+    """Every combination as Hydra overrides (off thresholds above the on threshold skipped)."""
+    out = []
+    for values in itertools.product(*grid.values()):
+        chosen = dict(zip(grid, values))
+        if chosen.get("decoder.off_threshold", 0) > chosen.get("decoder.on_threshold", 1e9):
+            continue
+        out.append([f"{k}={v}" for k, v in chosen.items()])
+    return out
+
+
+def tune(row: Row, root: str) -> tuple[list[str], list[dict]]:
+    """The chosen overrides of one row, and every setting's scores."""
+    headline = "segment_f1" if row.events == "activities" else "event_f1"
+    data = streams(row, root, test=False)
+    tried = []
+    predictor = None
+    for overrides in settings(GRIDS[row.key]):
+        cfg = track_config(row, root, overrides)
+        predictor = predictor or Predictor(read_bundle(cfg.bundle), cfg.variant)
+        scores = track_streams(cfg, predictor, data).row()
+        tried.append({"row": row.key, "overrides": " ".join(overrides), **scores})
+        print(
+            f"{row.key} {' '.join(overrides)}: {headline} {scores[headline]:.4f} "
+            f"delay p95 {scores['decision_delay_p95_ms']}",
+            flush=True,
+        )
+    best = max(r[headline] for r in tried)
+    near = [r for r in tried if r[headline] >= best - 0.01]
+    chosen = min(near, key=lambda r: (r["decision_delay_p95_ms"] or float("inf"), -r[headline]))
+    print(f"{row.key}: chose {chosen['overrides']} ({headline} {chosen[headline]:.4f} on non-test subjects)")
+    return chosen["overrides"].split(), tried
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default="outputs")
+    parser.add_argument("--only", nargs="*", help="row keys to tune (default: every tuned row)")
+    args = parser.parse_args()
+    tuned = (yaml.safe_load(TUNED.read_text()) or {}) if TUNED.is_file() else {}
+    log = []
+    for row in ROWS:
+        if row.dataset == "csv" or row.key not in GRIDS or (args.only and row.key not in args.only):
+            continue
+        tuned[row.key], tried = tune(row, args.root)
+        log += tried
+        header = "# Written by experiments/tracking/tune.py on the non-test subjects; read by evaluate.py.\n"
+        write_text(TUNED, header + yaml.safe_dump(tuned, sort_keys=True))
+    if log:
+        write_csv(HERE / "tuning.csv", log)
+
+
+if __name__ == "__main__":
+    main()
