@@ -45,9 +45,9 @@ class Envelope:
         smooth_s: float,
         gyro_weight: float,
     ):
-        self.accel = [i for i, c in enumerate(channels) if units.get(c) == "g"]
-        self.gyro = [i for i, c in enumerate(channels) if units.get(c) == "rad/s"]
-        if not self.accel and not self.gyro:
+        self.accel = _columns([i for i, c in enumerate(channels) if units.get(c) == "g"])
+        self.gyro = _columns([i for i, c in enumerate(channels) if units.get(c) == "rad/s"])
+        if self.accel is None and self.gyro is None:
             raise DataError(
                 f"channels {channels} with units {units}: no acceleration (g) or angular rate (rad/s)"
             )
@@ -62,12 +62,31 @@ class Envelope:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """(n, C) samples in g and rad/s -> (n,) envelope."""
         raw = np.zeros(len(x))
-        if self.accel:
-            raw += np.abs(np.linalg.norm(x[:, self.accel], axis=1) - 1.0)
-        if self.gyro:
-            raw += self.gyro_weight * np.linalg.norm(x[:, self.gyro], axis=1)
-        out, self.state = lfilter(self.numerator, self.denominator, raw, zi=self.state)
+        if self.accel is not None:
+            raw += np.abs(np.sqrt(np.square(x[:, self.accel]).sum(axis=1)) - 1.0)
+        if self.gyro is not None:
+            raw += self.gyro_weight * np.sqrt(np.square(x[:, self.gyro]).sum(axis=1))
+        if len(raw) > 16:
+            out, self.state = lfilter(self.numerator, self.denominator, raw, zi=self.state)
+            return out
+        # a live chunk of a few samples: the same recursion, without lfilter's call overhead
+        alpha = self.numerator[0]
+        level = float(self.state[0]) / (1.0 - alpha) if alpha < 1 else 0.0  # lfilter keeps (1 - alpha) y
+        out = np.empty(len(raw))
+        for index, value in enumerate(raw.tolist()):
+            level += alpha * (value - level)
+            out[index] = level
+        self.state = np.array([(1.0 - alpha) * level])
         return out
+
+
+def _columns(indices: list[int]) -> slice | list[int] | None:
+    """A slice when the channels are adjacent (a view, no copy per chunk), else the indices."""
+    if not indices:
+        return None
+    if indices == list(range(indices[0], indices[-1] + 1)):
+        return slice(indices[0], indices[-1] + 1)
+    return indices
 
 
 class History:

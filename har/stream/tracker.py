@@ -148,8 +148,15 @@ class _Run:
         if self.first_t is None and len(t):
             self.first_t = float(t[0])
         finite = np.isfinite(x).all(axis=1)
-        steps = np.diff(np.concatenate([[self.previous_t if self.previous_t is not None else t[0]], t]))
+        steps = np.empty(len(t))  # time since the previous sample
+        steps[0] = t[0] - self.previous_t if self.previous_t is not None else 0.0
+        np.subtract(t[1:], t[:-1], out=steps[1:])
         breaks = (steps > self.tracker.max_gap_s) | ~finite
+        if not breaks.any():  # the usual chunk: one clean piece
+            self.open = True
+            self._emit(self.decoder.push(t, x))
+            self.previous_t = float(t[-1])
+            return
         cuts = np.flatnonzero(breaks)
         bounds = sorted({0, len(t), *cuts.tolist(), *(cuts + 1).tolist()})
         for lo, hi in zip(bounds[:-1], bounds[1:]):
