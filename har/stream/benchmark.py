@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 
 from har.export.inference import Predictor
 from har.stream.cli import build_tracker
-from har.stream.events import event_classes
+from har.stream.events import Movement, event_classes
 from har.stream.metrics import StreamScore, pool, score
 
 
@@ -23,6 +23,8 @@ class PooledResult:
     stream_s: float
     processing_s: float
     windows: int
+    events: list[list[Movement]]  # per stream
+    truths: list[list[tuple[str, float, float]]]  # per stream
 
     @property
     def real_time_factor(self) -> float:
@@ -52,9 +54,10 @@ def track_streams(cfg: DictConfig, predictor: Predictor, streams: list) -> Poole
     Every stream gets a fresh decoder; `cfg.events` says which classes are scored and how.
     """
     classes = event_classes(predictor.class_names, cfg.events.idle)
-    scores, stream_s, processing_s, windows = [], 0.0, 0.0, 0
+    scores, stream_s, processing_s, windows, events = [], 0.0, 0.0, 0, []
     for stream in streams:
         result = build_tracker(cfg, predictor).run(stream, chunk=cfg.chunk)
+        events.append(result.events)
         scores.append(
             score(
                 result.events,
@@ -67,4 +70,4 @@ def track_streams(cfg: DictConfig, predictor: Predictor, streams: list) -> Poole
         stream_s += result.duration_s
         processing_s += result.processing_s
         windows += result.latency.total
-    return PooledResult(pool(scores), stream_s, processing_s, windows)
+    return PooledResult(pool(scores), stream_s, processing_s, windows, events, [s.truth for s in streams])

@@ -30,6 +30,7 @@ from scipy.signal import lfilter
 from har.data.recording import DataError
 from har.export.inference import Predictor
 from har.stream.events import Movement, event_classes
+from har.stream.metrics import match_onsets
 from har.stream.windows import WindowStep
 
 
@@ -125,6 +126,9 @@ class MovementDetector:
     max_wait_s: the classified window ends at most this long after the movement.
     min_movement_probability: least total probability of the event classes to keep an event.
     lookback_s: how far back from the threshold crossing the onset is searched.
+    onset_offsets_s: per class, how much later the detected onset is than the labelled one
+        (learnt on train/validation streams with `learn_onset_offsets`); subtracted from the
+        reported onset, so events follow the annotation convention of the training data.
     """
 
     def __init__(
@@ -143,6 +147,7 @@ class MovementDetector:
         max_wait_s: float = 0.2,
         min_movement_probability: float = 0.5,
         lookback_s: float = 1.0,
+        onset_offsets_s: dict[str, float] | None = None,
     ) -> None:
         if not 0 <= off_threshold <= on_threshold:
             raise ValueError(
@@ -156,6 +161,10 @@ class MovementDetector:
         self.max_wait, self.lookback = round(max_wait_s * rate), round(lookback_s * rate)
         self.min_movement_probability = min_movement_probability
         names = predictor.class_names
+        unknown = sorted(set(onset_offsets_s or {}) - set(names))
+        if unknown:
+            raise ValueError(f"decoder.onset_offsets_s: {', '.join(unknown)} not among the bundle's classes")
+        self.onset_offsets = dict(onset_offsets_s or {})
         self.movement_index = np.array([names.index(c) for c in event_classes(names, idle)])
         self.envelope = Envelope(
             predictor.channels, predictor.manifest["units"], rate, smooth_s=smooth_s, gyro_weight=gyro_weight
@@ -247,7 +256,9 @@ class MovementDetector:
         if movement.sum() < self.min_movement_probability:
             return None
         confidence = float(probabilities[best] / movement.sum())
-        return Movement(label, self.history.time(onset), self.history.time(end), confidence, self.now)
+        start, stop = self.history.time(onset), self.history.time(end)
+        start = min(start - self.onset_offsets.get(label, 0.0), stop - 1 / self.rate_hz)
+        return Movement(label, start, stop, confidence, self.now)
 
     def interrupt(self) -> list[Movement]:
         """A gap or the end of the stream: the open movement ends at its last loud sample, every
@@ -261,3 +272,18 @@ class MovementDetector:
         self.envelope.reset()
         self._clear()
         return out
+
+
+def learn_onset_offsets(
+    events: list[list[Movement]], truths: list[list[tuple[str, float, float]]], *, collar_s: float = 3.0
+) -> dict[str, float]:
+    """Median (detected onset - true onset) per class over streams, matching within `collar_s`.
+
+    For `onset_offsets_s`: fitted on train/validation streams, never on test ones.
+    """
+    errors: dict[str, list[float]] = {}
+    for predicted, truth in zip(events, truths):
+        pairs, _ = match_onsets(predicted, truth, collar_s=collar_s)
+        for i, j in pairs:
+            errors.setdefault(truth[j][0], []).append(predicted[i].onset - truth[j][1])
+    return {label: round(float(np.median(values)), 3) for label, values in sorted(errors.items())}
