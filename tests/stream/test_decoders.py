@@ -123,3 +123,22 @@ def test_stdin_lines_with_and_without_a_header():
 def test_stdin_bad_lines_name_the_line(text, message):
     with pytest.raises(DataError, match=f"stdin: {message}"):
         _lines(text)
+
+
+def test_onset_offsets_are_the_median_lateness_per_class():
+    from har.stream.events import Movement
+    from har.stream.movements import learn_onset_offsets
+
+    truth = [[("jab", 1.0, 1.3), ("hook", 3.0, 3.4), ("jab", 5.0, 5.3)], [("jab", 1.0, 1.3)]]
+    events = [
+        [
+            Movement("jab", 1.1, 1.3, 0.9, 1.5),
+            Movement("hook", 2.5, 3.4, 0.9, 3.6),
+            Movement("jab", 5.3, 5.4, 0.9, 5.6),
+        ],
+        [
+            Movement("jab", 1.2, 1.4, 0.9, 1.5),
+            Movement("jab", 9.0, 9.3, 0.9, 9.5),
+        ],  # the second: no truth near
+    ]
+    assert learn_onset_offsets(events, truth, collar_s=1.0) == {"hook": -0.5, "jab": 0.2}
