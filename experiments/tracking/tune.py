@@ -74,7 +74,7 @@ def tune(row: Row, root: str) -> tuple[list[str], list[dict]]:
     predictor = None
     for overrides in settings(GRIDS[row.key]):
         # chunks of 25 for speed: the events do not depend on the chunk size, only `decided`
-        # does (0.4 s later at most), for every setting alike (tests/stream/test_tracker.py)
+        # does (at most a chunk later), for every setting alike (tests/stream/test_tracker.py)
         cfg = track_config(row, root, [*overrides, "chunk=25"])
         predictor = predictor or Predictor(read_bundle(cfg.bundle), cfg.variant)
         pooled = track_streams(cfg, predictor, data)

@@ -145,7 +145,7 @@ class MovementDetector:
         smooth_s: float = 0.05,
         gyro_weight: float = 0.5,
         max_wait_s: float = 0.2,
-        min_movement_probability: float = 0.5,
+        min_movement_probability: float = 0.3,
         lookback_s: float = 1.0,
         onset_offsets_s: dict[str, float] | None = None,
     ) -> None:

@@ -18,6 +18,7 @@ from har.export.bundle import read_bundle
 from har.export.inference import Predictor
 from har.stream.cli import build_tracker
 from har.stream.metrics import score
+from har.stream.movements import learn_onset_offsets
 from har.stream.sources import Stream, simulator
 
 pytestmark = pytest.mark.slow
@@ -86,9 +87,15 @@ def _recording_with_known_strikes(seed: int = 7) -> Stream:
 
 
 def test_known_movements_give_exactly_those_events(strikes_bundle):
-    stream = _recording_with_known_strikes()
+    # the detector's onset offsets, learnt on another recording (as tune.py does on train subjects)
+    calibration = _recording_with_known_strikes(seed=8)
+    found = _tracker(strikes_bundle, "decoder=movements").run(calibration, chunk=5).events
+    offsets = learn_onset_offsets([found], [calibration.truth])
+    flow = "{" + ",".join(f"{k}:{v}" for k, v in offsets.items()) + "}"
+    stream = _recording_with_known_strikes(seed=7)
     assert len(stream.truth) >= 15
-    events = _tracker(strikes_bundle, "decoder=movements").run(stream, chunk=5).events
+    tracker = _tracker(strikes_bundle, "decoder=movements", f"decoder.onset_offsets_s={flow}")
+    events = tracker.run(stream, chunk=5).events
     assert len(events) == len(stream.truth)
     for event, (label, onset, _) in zip(events, stream.truth):
         assert event.label == label and abs(event.onset - onset) <= 0.15
