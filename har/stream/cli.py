@@ -62,7 +62,10 @@ def track(cfg: DictConfig) -> TrackResult:
     summary = _summary(cfg, stream, predictor, tracker, result)
     write_json(output / "summary.json", summary)
     if hasattr(stream, "signals"):  # a replayed recording (a live stream keeps no samples)
-        plot_session(stream, result, predictor, output / "session.png", seconds=cfg.plot_seconds)
+        classes = event_classes(predictor.class_names, cfg.events.idle)
+        plot_session(
+            stream, result, predictor, output / "session.png", classes=classes, seconds=cfg.plot_seconds
+        )
     _print_summary(stream.name, summary, sys.stderr if cfg.print_events else sys.stdout)
     print(f"outputs: {output}", file=sys.stderr if cfg.print_events else sys.stdout)
     return result

@@ -13,9 +13,16 @@ from har.stream.tracker import TrackResult
 
 
 def plot_session(
-    stream: Stream, result: TrackResult, predictor: Predictor, path: Path, *, seconds: float | None = 60.0
+    stream: Stream,
+    result: TrackResult,
+    predictor: Predictor,
+    path: Path,
+    *,
+    classes: list[str],
+    seconds: float | None = 60.0,
 ) -> Path:
-    """session.png: channels by unit, the model's decision per call, true and detected events."""
+    """session.png: channels by unit, the model's decision per call, true and detected events
+    (of `classes`, the ones scored)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -45,7 +52,7 @@ def plot_session(
         axis.set_ylabel(unit)
         axis.legend(loc="upper right", ncols=3, fontsize=7)
     _plot_decisions(axes[-2], stream, result, predictor.class_names, end)
-    _plot_events(axes[-1], stream, result, end)
+    _plot_events(axes[-1], [t for t in stream.truth if t[0] in classes], result, end)
     figure.suptitle(stream.name, fontsize=10)
     figure.tight_layout()
     atomic_write(path, lambda p: figure.savefig(p, dpi=100, format="png"), suffix=".png")
@@ -67,12 +74,13 @@ def _plot_decisions(axis, stream: Stream, result: TrackResult, class_names: list
     axis.legend(loc="upper right", fontsize=7)
 
 
-def _plot_events(axis, stream: Stream, result: TrackResult, end: float) -> None:
-    rows = ((list(stream.truth), "black"), ([(e.label, e.onset, e.end) for e in result.events], "C3"))
+def _plot_events(axis, truth: list, result: TrackResult, end: float) -> None:
+    rows = ((truth, "black"), ([(e.label, e.onset, e.end) for e in result.events], "C3"))
     for row, (spans, colour) in enumerate(rows):
         for name, start, stop in spans:
             if start > end:
                 continue
+            stop = min(stop, end)
             axis.broken_barh([(start, stop - start)], (row - 0.35, 0.7), color=colour, alpha=0.7)
             axis.text((start + stop) / 2, row + 0.42, name, ha="center", fontsize=6, rotation=30)
     axis.set_yticks([0, 1], ["true", "detected"])
