@@ -12,6 +12,7 @@ Writes tuned.yaml (read by evaluate.py) and tuning.csv (every setting tried, wit
 from __future__ import annotations
 
 import argparse
+import csv
 import itertools
 from dataclasses import replace
 
@@ -26,20 +27,28 @@ from har.stream.events import event_classes
 from har.stream.metrics import pool, score
 from har.stream.movements import learn_onset_offsets
 
+# Second pass (the first, tuning_pass1.log, had switch weights 0.5-8 and no posture rule;
+# the best hapt weights sat at its edge, 8, and the detector's best thresholds are kept).
 VITERBI = {
     "decoder.switch_weight": [0.5, 1, 2, 4, 8],
     "decoder.prior_weight": [0, 1],
     "smoothing": ["none", "moving_average"],
 }
+HAPT_VITERBI = {
+    "decoder.switch_weight": [8, 16, 32, 64],
+    "decoder.prior_weight": [0],
+    "smoothing": ["none", "moving_average"],
+}
 GRIDS = {
-    "hapt/transitions/viterbi": VITERBI,
-    "hapt/activities/viterbi": VITERBI,
+    "hapt/transitions/viterbi": HAPT_VITERBI,
+    "hapt/activities/viterbi": {**HAPT_VITERBI, "decoder.min_duration_s": [0.0, 5.12]},
     "strikes/strikes/viterbi": VITERBI,
     "hapt/transitions/movements": {
-        "decoder.on_threshold": [0.3, 0.5],
-        "decoder.off_threshold": [0.15, 0.3],
-        "decoder.hangover_s": [0.3, 0.6],
-        "decoder.min_movement_probability": [0.3, 0.5, 0.7],
+        "decoder.on_threshold": [0.3],
+        "decoder.off_threshold": [0.15],
+        "decoder.hangover_s": [0.6],
+        "decoder.min_movement_probability": [0.5, 0.7, 0.85],
+        "decoder.min_posture_change_g": [0.0, 0.1, 0.2],
         "decoder.min_duration_s": [1.0],
         "decoder.max_duration_s": [12.0],
         "decoder.smooth_s": [0.1],
@@ -48,7 +57,7 @@ GRIDS = {
     "strikes/strikes/movements": {
         "decoder.on_threshold": [0.5, 1.0, 2.0],
         "decoder.off_threshold": [0.15, 0.3, 0.6],
-        "decoder.hangover_s": [0.06, 0.1, 0.16],
+        "decoder.hangover_s": [0.06, 0.1],
         "decoder.max_wait_s": [0.1, 0.2, 0.3],
         "decoder.min_movement_probability": [0.2, 0.35, 0.5],
     },
@@ -116,21 +125,25 @@ def _rescored(pooled: PooledResult, offsets: dict[str, float], cfg, predictor: P
     return replace(pooled, score=scores, events=events)
 
 
+def _read_log() -> list[dict]:
+    path = HERE / "tuning.csv"
+    return list(csv.DictReader(path.open())) if path.is_file() else []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default="outputs")
     parser.add_argument("--only", nargs="*", help="row keys to tune (default: every tuned row)")
     args = parser.parse_args()
     tuned = (yaml.safe_load(TUNED.read_text()) or {}) if TUNED.is_file() else {}
-    log = []
     for row in ROWS:
         if row.dataset == "csv" or row.key not in GRIDS or (args.only and row.key not in args.only):
             continue
         tuned[row.key], tried = tune(row, args.root)
-        log += tried
         header = "# Written by experiments/tracking/tune.py on the non-test subjects; read by evaluate.py.\n"
         write_text(TUNED, header + yaml.safe_dump(tuned, sort_keys=True))
-    if log:
+        # every setting tried, this row's replacing any earlier ones
+        log = [r for r in _read_log() if r["row"] != row.key] + tried
         write_csv(HERE / "tuning.csv", log)
 
 

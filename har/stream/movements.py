@@ -126,6 +126,9 @@ class MovementDetector:
     max_wait_s: the classified window ends at most this long after the movement.
     min_movement_probability: least total probability of the event classes to keep an event.
     lookback_s: how far back from the threshold crossing the onset is searched.
+    min_posture_change_g: least change of the mean acceleration vector between the quiet
+        before the onset and the quiet after the end (`hangover_s` each); for postural
+        transitions, which end in another posture (0: no such rule, e.g. strikes).
     onset_offsets_s: per class, how much later the detected onset is than the labelled one
         (learnt on train/validation streams with `learn_onset_offsets`); subtracted from the
         reported onset, so events follow the annotation convention of the training data.
@@ -147,6 +150,7 @@ class MovementDetector:
         max_wait_s: float = 0.2,
         min_movement_probability: float = 0.3,
         lookback_s: float = 1.0,
+        min_posture_change_g: float = 0.0,
         onset_offsets_s: dict[str, float] | None = None,
     ) -> None:
         if not 0 <= off_threshold <= on_threshold:
@@ -160,6 +164,7 @@ class MovementDetector:
         self.min_length, self.max_length = round(min_duration_s * rate), round(max_duration_s * rate)
         self.max_wait, self.lookback = round(max_wait_s * rate), round(lookback_s * rate)
         self.min_movement_probability = min_movement_probability
+        self.min_posture_change = min_posture_change_g
         names = predictor.class_names
         unknown = sorted(set(onset_offsets_s or {}) - set(names))
         if unknown:
@@ -230,10 +235,23 @@ class MovementDetector:
     def _close(self, onset: int, end: int) -> None:
         if not self.min_length <= end - onset <= self.max_length:
             return  # too short to be a movement, or sustained activity
+        if self.min_posture_change > 0 and self._posture_change(onset, end) < self.min_posture_change:
+            return  # back where it started: a fidget, not a transition
         centre = (onset + end) / 2
         window_end = min(int(round(centre + self.window / 2)), end + self.max_wait)
         window_end = max(window_end, self.history.oldest + self.window, self.window)
         self.pending.append((onset, end, window_end))
+
+    def _posture_change(self, onset: int, end: int) -> float:
+        """‖mean acceleration after the end - before the onset‖ over `hangover` quiet samples each."""
+        accel = self.envelope.accel
+        before_start = max(onset - self.hangover, self.history.oldest)
+        after_stop = min(end + self.hangover, self.history.count)
+        if accel is None or before_start >= onset or end >= after_stop:
+            return 0.0
+        before = self.history.window(onset, onset - before_start)[:, accel].mean(axis=0)
+        after = self.history.window(after_stop, after_stop - end)[:, accel].mean(axis=0)
+        return float(np.linalg.norm(after - before))
 
     def _classify_ready(self, available: int) -> list[Movement]:
         """Classify the pending movements whose window ends at or before sample `available`."""

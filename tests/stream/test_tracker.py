@@ -101,6 +101,15 @@ def test_known_movements_give_exactly_those_events(strikes_bundle):
         assert event.label == label and abs(event.onset - onset) <= 0.15
 
 
+def test_the_posture_rule_drops_movements_that_end_where_they_began(strikes_bundle):
+    stream = simulator(session_s=30, seed=108)  # every strike returns to the guard
+    kept = _tracker(strikes_bundle, "decoder=movements").run(stream, chunk=5).events
+    dropped = _tracker(strikes_bundle, "decoder=movements", "decoder.min_posture_change_g=0.3").run(
+        stream, chunk=5
+    )
+    assert len(kept) >= 10 and dropped.events == []
+
+
 @pytest.mark.parametrize("decoder", DECODERS)
 def test_no_event_spans_a_gap_or_a_dropout(strikes_bundle, decoder):
     stream = simulator(session_s=40, seed=104)
