@@ -56,7 +56,7 @@ GRIDS = {
     },
     "strikes/strikes/movements": {
         "decoder.on_threshold": [0.5, 1.0, 2.0],
-        "decoder.off_threshold": [0.15, 0.3, 0.6],
+        "decoder.off_threshold": [0.15, 0.3],
         "decoder.hangover_s": [0.06, 0.1],
         "decoder.max_wait_s": [0.1, 0.2, 0.3],
         "decoder.min_movement_probability": [0.2, 0.35, 0.5],
