@@ -195,7 +195,9 @@ def _check_declared(everyone: list[str], declared: dict[str, list[str]]) -> None
     if "test_subjects" in declared:
         both = natural_sort(set(declared["test_subjects"]) & set(declared["val_subjects"]))
         if both:
-            raise DataError(f"data.split: subject(s) {', '.join(both)} in both test_subjects and val_subjects")
+            raise DataError(
+                f"data.split: subject(s) {', '.join(both)} in both test_subjects and val_subjects"
+            )
 
 
 def _natural(subject: str) -> tuple[int, str]:
