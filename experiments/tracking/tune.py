@@ -29,6 +29,8 @@ from har.stream.movements import learn_onset_offsets
 
 # Second pass (the first, tuning_pass1.log, had switch weights 0.5-8 and no posture rule;
 # the best hapt weights sat at its edge, 8, and the detector's best thresholds are kept).
+# The strikes grid is the first one the strikes detector saw (the first pass stopped before
+# it), with off thresholds 0.15 and 0.3 only, to fit the time the shared machine allowed.
 VITERBI = {
     "decoder.switch_weight": [0.5, 1, 2, 4, 8],
     "decoder.prior_weight": [0, 1],
