@@ -43,7 +43,7 @@ HAPT_VITERBI = {
 }
 GRIDS = {
     "hapt/transitions/viterbi": HAPT_VITERBI,
-    "hapt/activities/viterbi": {**HAPT_VITERBI, "decoder.min_duration_s": [0.0, 5.12]},
+    "hapt/activities/viterbi": HAPT_VITERBI,
     "strikes/strikes/viterbi": VITERBI,
     "hapt/transitions/movements": {
         "decoder.on_threshold": [0.3],
