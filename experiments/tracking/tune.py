@@ -29,8 +29,8 @@ from har.stream.movements import learn_onset_offsets
 
 # Second pass (the first, tuning_pass1.log, had switch weights 0.5-8 and no posture rule;
 # the best hapt weights sat at its edge, 8, and the detector's best thresholds are kept).
-# The strikes grid is the first one the strikes detector saw (the first pass stopped before
-# it), with off thresholds 0.15 and 0.3 only, to fit the time the shared machine allowed.
+# The grids are small to fit the time the shared machine allowed (the first pass stopped
+# before the strikes detector, which is tuned here for the first time).
 VITERBI = {
     "decoder.switch_weight": [0.5, 1, 2, 4, 8],
     "decoder.prior_weight": [0, 1],
@@ -39,7 +39,7 @@ VITERBI = {
 HAPT_VITERBI = {
     "decoder.switch_weight": [8, 16, 32, 64],
     "decoder.prior_weight": [0],
-    "smoothing": ["none", "moving_average"],
+    "smoothing": ["moving_average"],
 }
 GRIDS = {
     "hapt/transitions/viterbi": HAPT_VITERBI,
@@ -49,19 +49,19 @@ GRIDS = {
         "decoder.on_threshold": [0.3],
         "decoder.off_threshold": [0.15],
         "decoder.hangover_s": [0.6],
-        "decoder.min_movement_probability": [0.5, 0.7, 0.85],
-        "decoder.min_posture_change_g": [0.0, 0.1, 0.2],
+        "decoder.min_movement_probability": [0.7, 0.85],
+        "decoder.min_posture_change_g": [0.0, 0.15],
         "decoder.min_duration_s": [1.0],
         "decoder.max_duration_s": [12.0],
         "decoder.smooth_s": [0.1],
         "decoder.lookback_s": [2.0],
     },
     "strikes/strikes/movements": {
-        "decoder.on_threshold": [0.5, 1.0, 2.0],
+        "decoder.on_threshold": [1.0, 2.0],
         "decoder.off_threshold": [0.15, 0.3],
         "decoder.hangover_s": [0.06, 0.1],
-        "decoder.max_wait_s": [0.1, 0.2, 0.3],
-        "decoder.min_movement_probability": [0.2, 0.35, 0.5],
+        "decoder.max_wait_s": [0.1, 0.2],
+        "decoder.min_movement_probability": [0.2, 0.35],
     },
 }
 
