@@ -138,14 +138,53 @@ def compose_sweep(tmp_path, session_cache):
 
 @pytest.fixture
 def postgres_url() -> str:
-    """A PostgreSQL URL that answers (`HAR_TEST_POSTGRES_URL`), else the test is skipped."""
-    url = os.environ.get("HAR_TEST_POSTGRES_URL", "postgresql+psycopg2://har:har@127.0.0.1:5432/har")
+    """A PostgreSQL URL that answers (`HAR_TEST_POSTGRES_URL`, else the local default).
+
+    Without a server the test is skipped on a developer's machine, but it fails in CI
+    (`CI=true`) or when `HAR_TEST_POSTGRES_URL` names a server: there, a missing server is a
+    broken setup, not a reason to pass without testing.
+    """
+    configured = os.environ.get("HAR_TEST_POSTGRES_URL")
+    url = configured or "postgresql+psycopg2://har:har@127.0.0.1:5432/har"
     try:
         import sqlalchemy
 
         with sqlalchemy.create_engine(url).connect():
             return url
-    except Exception as error:  # no server here: say so plainly (CI starts one in .ci/run)
-        pytest.skip(
-            f"no PostgreSQL server at {url.split('@')[-1]} ({type(error).__name__}); .ci/run starts one"
-        )
+    except Exception as error:
+        where = f"{url.split('@')[-1]} ({type(error).__name__})"
+        if configured or os.environ.get("CI") == "true":
+            pytest.fail(
+                f"PostgreSQL at {where} cannot be reached, and "
+                f"{'HAR_TEST_POSTGRES_URL is set' if configured else 'CI=true'}: start the server (.ci/run does)",
+                pytrace=False,
+            )
+        pytest.skip(f"no PostgreSQL server at {where}; .ci/run starts one")
+
+
+# What `nvidia-smi --query-gpu=index,uuid,memory.total --format=csv,noheader,nounits` prints.
+FAKE_NVIDIA_SMI = """#!/bin/sh
+# A stand-in for nvidia-smi on a machine with {count} GPUs of {memory} MiB (tests only).
+case "$*" in
+  *--query-gpu=index,uuid,memory.total*) printf '{rows}' ;;
+  *) echo "fake nvidia-smi: unsupported arguments: $*" >&2; exit 2 ;;
+esac
+"""
+
+
+@pytest.fixture
+def fake_nvidia_smi(tmp_path, monkeypatch):
+    """Put a fake `nvidia-smi` listing `count` GPUs first on PATH (for this test and its children)."""
+
+    def _install(count: int = 4, memory_mib: int = 81559) -> Path:
+        folder = tmp_path / "fake-bin"
+        folder.mkdir(exist_ok=True)
+        rows = "".join(f"{i}, GPU-{i:08d}-0000-0000-0000-000000000000, {memory_mib}\\n" for i in range(count))
+        script = folder / "nvidia-smi"
+        script.write_text(FAKE_NVIDIA_SMI.format(count=count, memory=memory_mib, rows=rows))
+        script.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+        return script
+
+    return _install

@@ -9,8 +9,6 @@ Rerunning the same command resumes the study up to `n_trials` in total.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 import warnings
@@ -27,6 +25,8 @@ from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate
 from har.io import write_text
 from har.sweep.objective import refit_trial
+from har.sweep.placement import plan_workers
+from har.sweep.pool import WorkerPool
 from har.sweep.space import parse_space
 from har.sweep.storage import make_storage
 from har.sweep.summary import best_trials, summarise
@@ -51,6 +51,7 @@ def worker_config(cfg: DictConfig) -> DictConfig:
             f"sweep.search_space={name!r}: no such search space (known: {known}, or a path to a .yaml)"
         )
     space_cfg = OmegaConf.load(space_file)
+    placement = plan_workers(sweep)  # this machine's GPUs and worker count, resolved once
     return OmegaConf.create(
         {
             "study": sweep.study,
@@ -58,8 +59,10 @@ def worker_config(cfg: DictConfig) -> DictConfig:
             "sweep_dir": str(Path(cfg.paths.output_dir).resolve()),
             "n_trials": int(sweep.n_trials),
             "timeout": sweep.timeout,
-            "workers": int(sweep.workers),
-            "gpus": list(sweep.gpus or []),
+            "workers": placement.workers,
+            "gpus": list(placement.gpus),
+            "gpu_memory_mib": sweep.gpu_memory_mib,
+            "placement": placement.rule,
             "objective": OmegaConf.to_container(sweep.objective, resolve=True),
             "objectives": list(sweep.objectives),
             "sampler": OmegaConf.to_container(sweep.sampler, resolve=True),
@@ -88,10 +91,8 @@ def _check(cfg: DictConfig) -> None:
     for direction in sweep.directions:
         if direction not in ("maximize", "minimize"):
             raise ConfigError(f"sweep.directions: {direction!r} is not maximize or minimize")
-    if sweep.workers < 1 or sweep.n_trials < 1:
-        raise ConfigError(
-            f"sweep.workers={sweep.workers}, sweep.n_trials={sweep.n_trials}: both must be >= 1"
-        )
+    if sweep.n_trials < 1:  # sweep.workers and sweep.gpus: har.sweep.placement checks them
+        raise ConfigError(f"sweep.n_trials={sweep.n_trials}: must be >= 1")
 
 
 def _progress(study: optuna.Study, seen: set[int], total: int, started: float) -> None:
@@ -147,43 +148,28 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     if study.metric_names is None:
         study.set_metric_names(list(cfg.sweep.objectives))
     print(
-        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {cfg.sweep.workers} worker(s), storage "
+        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {worker_cfg.workers} worker(s), storage "
         f"{'journal ' + str(sweep_dir / 'journal.log') if not cfg.sweep.storage else 'SQL'}; logs in {sweep_dir / 'workers'}",
         flush=True,
     )
-    logs = sweep_dir / "workers"
-    logs.mkdir(exist_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    processes = []
-    for index in range(int(cfg.sweep.workers)):
-        log = open(logs / f"worker-{index}.log", "a")  # noqa: SIM115 (closed below, after the worker)
-        processes.append(
-            (
-                subprocess.Popen(
-                    [sys.executable, "-m", "har.sweep.worker", str(config_path), str(index)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                ),
-                log,
-            )
-        )
+    print(f"placement: {worker_cfg.placement}", flush=True)
+    pool = WorkerPool(config_path, worker_cfg.workers, worker_cfg.gpus, sweep_dir / "workers")
+    pool.start()
     started, seen = time.time(), set()
     try:
-        while any(p.poll() is None for p, _ in processes):
+        while pool.running():
             _progress(study, seen, int(cfg.sweep.n_trials), started)
             time.sleep(2)
     except KeyboardInterrupt:
-        for process, _ in processes:
-            process.terminate()
+        pool.terminate()
         raise
     finally:
-        for _, log in processes:
-            log.close()
+        broken = pool.close()
     _progress(study, seen, int(cfg.sweep.n_trials), started)
-    broken = [i for i, (p, _) in enumerate(processes) if p.returncode != 0]
     if broken:
-        print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
+        print(
+            f"warning: worker(s) {broken} exited with an error; see {sweep_dir / 'workers'}", file=sys.stderr
+        )
     if cfg.sweep.refit == "best" and (best := best_trials(study)):
         refit_trial(best[min(int(cfg.sweep.pareto_index), len(best) - 1)], worker_cfg)
     summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))

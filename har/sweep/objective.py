@@ -6,10 +6,8 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import os
 import time
 import traceback
 from pathlib import Path
@@ -19,6 +17,7 @@ import optuna
 from omegaconf import DictConfig
 
 from har.config import compose
+from har.devices import configure_worker_tensorflow
 from har.sweep import space as search_space
 
 # Metrics kept with every trial. Test figures are there to be read, never to choose: the
@@ -56,24 +55,6 @@ def _tflite_objectives(run_dir: Path, input_shape: tuple[int, int]) -> dict[str,
     return {"tflite/latency_ms": p50, "tflite/size_kb": len(content) / 1024}
 
 
-@functools.cache
-def _size_tensorflow_pools() -> None:
-    """TensorFlow's own thread pools, from the worker's environment (`worker.pin_resources`).
-
-    Only possible before TensorFlow's runtime starts, so this runs before the first trial
-    trains; outside a worker process (no such variables) TensorFlow is left as it is.
-    """
-    if "TF_NUM_INTRAOP_THREADS" not in os.environ:
-        return
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
-        tf.config.threading.set_inter_op_parallelism_threads(int(os.environ["TF_NUM_INTEROP_THREADS"]))
-    except RuntimeError:  # TensorFlow already ran in this process: its pools are fixed
-        return
-
-
 def trial_config(cfg: DictConfig, overrides: list[str], run_dir: Path, *, job_type: str) -> DictConfig:
     """The train config of a trial: the sweep's train overrides, then the trial's own."""
     return compose(
@@ -99,9 +80,9 @@ def refit_trial(trial: optuna.trial.FrozenTrial, cfg: DictConfig) -> dict[str, A
     """
     from har.train import train
 
-    run_dir = Path(trial.user_attrs["run_dir"])
     if trial.user_attrs.get("validation", "holdout") == "holdout" or "test/macro_f1" in trial.user_attrs:
-        return None
+        return None  # also a dry run's trial: it has no run folder
+    run_dir = Path(trial.user_attrs["run_dir"])
     train_cfg = trial_config(cfg, list(trial.user_attrs["overrides"]), run_dir, job_type="refit")
     train_cfg.validation.refit = True
     print(f"refit of the best trial {trial.number} on every non-test subject -> {run_dir}", flush=True)
@@ -112,7 +93,7 @@ def run_trial(
     trial: optuna.Trial, cfg: DictConfig, params: list[search_space.Param], sweep_dir: Path
 ) -> list[float]:
     """Train one sampled configuration; raise optuna.TrialPruned when the pruner says so."""
-    _size_tensorflow_pools()
+    configure_worker_tensorflow()  # before TensorFlow's runtime starts: threads, GPU memory
     from keras import backend
 
     from har.callbacks import RunPruned
