@@ -34,7 +34,7 @@ from har.config import CONF_DIR, check_experiment, instantiate, to_container
 from har.data.cache import cache_key
 from har.data.dataset import WindowedData, load_windows
 from har.data.recording import CHANNELS
-from har.devices import set_threads, strategy
+from har.devices import placement, set_threads, strategy
 from har.fit import Fitted, check_trainer, compile_model, evaluate, fit_split, process_settings
 from har.io import write_csv, write_json, write_text
 
@@ -268,6 +268,7 @@ def _write_results(run: _Run, metrics: dict[str, Any], fitted: Fitted | None) ->
         write_csv(run.run_dir / "history.csv", fitted.history)
     metrics.setdefault("subjects", run.data.subjects)
     metrics["seed"] = int(run.cfg.trainer.seed)
+    metrics.update(placement(run.distribution))  # "device": "gpu:<index>" | "cpu", "replicas": N
     write_json(run.run_dir / "metrics.json", metrics)
     run.logger.log_summary(
         {k: v for k, v in metrics.items() if k not in ("subjects", "cv/folds", "baseline/windows")}

@@ -40,7 +40,11 @@ def select(root: Path, dataset: str) -> tuple[dict[str, str], str]:
         cells.setdefault(tuple(row[f] for f in factors), []).append(row)
     best = max(cells.values(), key=lambda rows: sum(float(r["val/macro_f1"]) for r in rows) / len(rows))
     chosen = best[0]  # the first seed's run is refit
-    overrides = [*experiment.overrides, *[f"{f}={chosen[f]}" for f in factors], f"trainer.seed={chosen['seed']}"]
+    overrides = [
+        *experiment.overrides,
+        *[f"{f}={chosen[f]}" for f in factors],
+        f"trainer.seed={chosen['seed']}",
+    ]
     return chosen, " ".join(overrides)
 
 
@@ -54,7 +58,10 @@ def summary(root: Path) -> None:
         metrics = json.loads((Path(chosen["run"]) / "metrics.json").read_text())
         reports = {r["name"]: r for r in json.loads(comparison.read_text())["reports"]}
         selection = f"cv {metrics['val/macro_f1']:.4f} ± {metrics['cv/val/macro_f1_std']:.4f}: {overrides}"
-        for name, model in (("float16", "refit"), ("ensemble_float16", f"ensemble of {metrics['cv/k']} folds")):
+        for name, model in (
+            ("float16", "refit"),
+            ("ensemble_float16", f"ensemble of {metrics['cv/k']} folds"),
+        ):
             if name not in reports:
                 continue
             report = reports[name]

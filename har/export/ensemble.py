@@ -50,7 +50,9 @@ def build_ensemble(run_dir: Path) -> keras.Model:
         fold_mean, fold_std = _normaliser(folder)
         # (x * std + mean - fold_mean) / fold_std, per channel
         renormalise = keras.layers.Rescaling(
-            scale=(std / fold_std).tolist(), offset=((mean - fold_mean) / fold_std).tolist(), name=f"fold_{number}_normalise"
+            scale=(std / fold_std).tolist(),
+            offset=((mean - fold_mean) / fold_std).tolist(),
+            name=f"fold_{number}_normalise",
         )
         member = keras.Model(model.inputs[0], model.outputs[0], name=f"fold_{number}")
         members.append(member(renormalise(inputs)))  # (B, K)
