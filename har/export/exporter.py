@@ -28,6 +28,7 @@ from har.data.recording import CHANNELS, UNITS
 from har.export import evaluate
 from har.export.bundle import write_bundle
 from har.export.convert import make_interpreter, run_tflite, to_tflite
+from har.export.ensemble import build_ensemble, fold_dirs
 from har.export.report import comparison_markdown, print_table
 from har.export.run import Run, load_run, source_run
 
@@ -81,24 +82,53 @@ def export(cfg: DictConfig) -> ExportResult:
 def _compare(
     run: Run, X_test: np.ndarray, cfg: DictConfig
 ) -> tuple[list[evaluate.VariantReport], dict[str, bytes]]:
-    """Keras and every variant of `cfg.variants` on the test windows; the variants' files."""
-    model, data = run.model, run.data
+    """Keras and every variant of `cfg.variants` on the test windows; the variants' files.
+
+    With `cfg.ensemble`, the same again for the run's fold models averaged in one graph.
+    """
+    data = run.data
     rng = np.random.default_rng(0)
     count = min(cfg.representative_windows, len(data.train))
     representative = data.normaliser(data.train.X[rng.choice(len(data.train), count, replace=False)])
+    models = [("", run.model, (run.run_dir / "best.keras").stat().st_size)]
+    if cfg.ensemble:
+        ensemble = build_ensemble(run.run_dir)
+        size = sum((fold / "best.keras").stat().st_size for fold in fold_dirs(run.run_dir))
+        models.append(("ensemble_", ensemble, size))
+    reports, files = [], {}
+    for prefix, model, keras_size in models:
+        more_reports, more_files = _compare_model(prefix, model, keras_size, X_test, representative, run, cfg)
+        reports += more_reports
+        files.update(more_files)
+    return reports, files
+
+
+def _compare_model(
+    prefix: str,
+    model: keras.Model,
+    keras_size: int,
+    X_test: np.ndarray,
+    representative: np.ndarray,
+    run: Run,
+    cfg: DictConfig,
+) -> tuple[list[evaluate.VariantReport], dict[str, bytes]]:
+    """One Keras model and its TFLite variants (named `<prefix><variant>`), against that model."""
+    data = run.data
     keras_probabilities = model.predict(X_test, batch_size=256, verbose=0)
     single = X_test[:1]
     timing = {"invocations": cfg.latency.invocations, "warmup": cfg.latency.warmup}
+    extra = {"parameters": int(model.count_params())}
     reports = [
         evaluate.report(
-            "keras",
+            f"{prefix}keras",
             keras_probabilities,
             keras_probabilities,
             data.test.y,
             data.class_names,
-            size_bytes=(run.run_dir / "best.keras").stat().st_size,
+            size_bytes=keras_size,
             latency=evaluate.keras_latency(model, single, **timing),
             throughput=_keras_throughput(model, X_test[: cfg.throughput_batch]),
+            extra=extra,
         )
     ]
     files = {}
@@ -107,7 +137,7 @@ def _compare(
         content = to_tflite(model, variant, representative=(w[None] for w in representative))
         reports.append(
             evaluate.report(
-                variant,
+                f"{prefix}{variant}",
                 run_tflite(make_interpreter(content), X_test),
                 keras_probabilities,
                 data.test.y,
@@ -115,11 +145,12 @@ def _compare(
                 size_bytes=len(content),
                 latency=evaluate.tflite_latency(content, single, **timing),
                 throughput=evaluate.tflite_throughput(content, X_test, batch=cfg.throughput_batch),
+                extra=extra,
             )
         )
-        files[f"model_{variant}.tflite"] = content
+        files[f"model_{prefix}{variant}.tflite"] = content
         print(
-            f"  {variant}: {len(content) / 1024:.0f} kB, converted and evaluated in {time.perf_counter() - started:.1f}s",
+            f"  {prefix}{variant}: {len(content) / 1024:.0f} kB, converted and evaluated in {time.perf_counter() - started:.1f}s",
             flush=True,
         )
     return reports, files
