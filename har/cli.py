@@ -11,6 +11,7 @@ nothing behind. Only then is the command's importable function called with the c
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import sys
@@ -20,7 +21,14 @@ from dataclasses import dataclass
 from omegaconf import DictConfig, OmegaConf
 
 from har.cli_errors import run_reporting
-from har.config import ConfigError, check_experiment, check_required, compose_run
+from har.config import (
+    ConfigError,
+    check_experiment,
+    check_override_sets,
+    check_required,
+    compose_run,
+    group_options,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,20 @@ def _check_export(cfg: DictConfig) -> None:
         from har.sweep.storage import check_study_exists
 
         check_study_exists(str(cfg.storage), str(cfg.study))
+
+
+def _check_track(cfg: DictConfig) -> None:
+    """A recording stream's data config (`stream.data` with `stream.overrides`) composes."""
+    if "overrides" in cfg.stream and "data" in cfg.stream:
+        datasets = group_options("data")
+        if cfg.stream.data not in datasets:
+            close = difflib.get_close_matches(str(cfg.stream.data), datasets, n=1)
+            hint = f"; did you mean stream.data={close[0]}?" if close else ""
+            raise ConfigError(
+                f"stream.data={cfg.stream.data}: no such dataset{hint} (options: {', '.join(datasets)})"
+            )
+        data = [f"data={cfg.stream.data}", "paths.output_dir=unused"]
+        check_override_sets("train", [("stream.overrides", [*data, *cfg.stream.overrides])])
 
 
 COMMANDS = {
@@ -109,7 +131,7 @@ COMMANDS = {
             "har.export.exporter:export",
             "convert a finished run (or a study's best trial) to TFLite variants, compare each with "
             "Keras on the run's test split, and write a deployment bundle.",
-            ("run_dir", "study", "storage", "variants", "guard.max_accuracy_drop"),
+            ("run_dir", "study", "storage", "variants", "ensemble", "guard.max_accuracy_drop"),
             (
                 "har-export run_dir=outputs/runs/<run>",
                 "har-export study=watch-default storage=outputs/sweeps/watch-default/journal.log",
@@ -120,13 +142,15 @@ COMMANDS = {
             "har-track",
             "track",
             "har.stream.cli:track",
-            "replay a sensor stream through a bundle's model as it would run live: movements as "
-            "JSON lines, scored against the stream's own labels.",
-            ("bundle", "variant", "chunk", "realtime", "print_events"),
+            "replay a sensor stream (or read a live one on stdin) through a bundle's model and a "
+            "decoder: movements or segments as JSON lines, scored against the stream's own labels.",
+            ("bundle", "variant", "chunk", "realtime", "print_events", "events.idle", "events.collar_s"),
             (
                 "har-track bundle=outputs/sweeps/watch-default/export/bundle stream=recording "
-                "stream.data=watch stream.subject=9",
+                "stream.data=watch stream.subject=9 decoder=viterbi 'events.idle=[]'",
+                "my_ble_bridge | har-track bundle=<bundle> stream=stdin   # CSV lines t,ax,ay,az,gx,gy,gz",
             ),
+            _check_track,
         ),
         Command(
             "har-ablate",
@@ -174,7 +198,15 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
     if "--help" in args or "-h" in args:
         from har.cli_help import help_text
 
-        print(help_text(command))
+        print(
+            help_text(
+                command.name,
+                command.config,
+                about=command.about,
+                options=command.options,
+                examples=command.examples,
+            )
+        )
         return 0
     flags = [a for a in args if a.startswith("-")]
     overrides = [a for a in args if not a.startswith("-")]

@@ -9,50 +9,55 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from har.config import ALIASES, CONF_DIR, compose, group_options
 
-if TYPE_CHECKING:
-    from har.cli import Command
-
 _KEY_LINE = re.compile(r"^(\s*)(-\s+)?([A-Za-z_][\w.]*):\s*(.*)$")
 
 
-def help_text(command: Command) -> str:
-    """The whole --help text of `command`."""
-    cfg = compose(command.config)
-    primary = _comments(CONF_DIR / f"{command.config}.yaml")
-    choices = _choices(command.config)
+def help_text(
+    name: str, config: str, *, about: str, options: Sequence[str] = (), examples: Sequence[str] = ()
+) -> str:
+    """The whole --help text of command `name`, which runs `conf/<config>.yaml`.
+
+    Args:
+        about: what the command does, one sentence.
+        options: the main option keys to list, each with its default and `conf/` comment.
+        examples: command lines to show.
+    """
+    cfg = compose(config)
+    primary = _comments(CONF_DIR / f"{config}.yaml")
+    choices = _choices(config)
     lines = [
-        f"{command.name}: {command.about}",
+        f"{name}: {about}",
         "",
-        f"usage: {command.name} [key=value ...]   overrides of conf/{command.config}.yaml "
-        "(--cfg prints the composed config)",
+        f"usage: {name} [key=value ...]   overrides of conf/{config}.yaml (--cfg prints the composed config)",
     ]
     groups = [
         (f"{group}={default}", " | ".join(group_options(group)), primary.get(group, ""))
         for group, default in choices.items()
     ]
-    for alias, key in ALIASES.get(command.config, {}).items():
+    for alias, key in ALIASES.get(config, {}).items():
         groups.append(
             (f"{alias}={_show(cfg, key)}", " | ".join(group_options(alias)) + ", or a .yaml path", f"= {key}")
         )
-    studies = _experiments(command.name)
+    studies = _experiments(name)
     if studies:
         groups.append(("+experiment=<name>", " | ".join(studies), "a versioned study (conf/experiment/)"))
     if groups:
         lines += ["", "choose (conf/<group>/<option>.yaml):"]
         lines += _table(groups)
-    if command.options:
+    if options:
         lines += ["", "main options (key=default):"]
         lines += _table(
-            [(f"{key}={_show(cfg, key)}", "", _comment(key, primary, choices)) for key in command.options]
+            [(f"{key}={_show(cfg, key)}", "", _comment(key, primary, choices)) for key in options]
         )
-    lines += ["", "examples:", *[f"  {example}" for example in command.examples]]
+    lines += ["", "examples:", *[f"  {example}" for example in examples]]
     return "\n".join(lines)
 
 

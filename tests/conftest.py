@@ -85,7 +85,7 @@ def strikes_bundle(tmp_path_factory, session_cache) -> Path:
                 f"paths.cache_dir={session_cache}",
                 f"paths.output_dir={root / 'run'}",
                 "data=strikes_sim",
-                "trainer.epochs=4",
+                "trainer.epochs=10",  # the movement tests need strikes told apart (val macro-F1 ~0.9)
                 "model.build.width=16",
                 "model.build.depth=2",
                 "model.build.dense_units=32",
@@ -109,8 +109,46 @@ def strikes_bundle(tmp_path_factory, session_cache) -> Path:
     return result.bundle
 
 
-# Sweep trials in tests: a tenth of watch's train windows, two epochs, no early stopping.
-TINY_TRAIN = '["trainer.epochs=2","data.train_fraction=0.1","trainer.patience=0"]'
+@pytest.fixture(scope="session")
+def cross_validated_run(tmp_path_factory):
+    """One small cross-validated run (3 folds + refit on watch, 2 epochs, a fifth of train),
+    with every evaluation it made: (TrainResult, [(folder name, splits)], cfg)."""
+    import har.train
+    from har.train import train
+
+    calls = []
+    evaluate = har.train.evaluate
+
+    def counted(checkpoint, data, splits, out_dir, logger, tag=""):
+        calls.append((Path(checkpoint).parent.name, tuple(splits)))
+        return evaluate(checkpoint, data, splits, out_dir, logger, tag)
+
+    root = tmp_path_factory.mktemp("cv")
+    cfg = compose(
+        "train",
+        [
+            f"paths.root={root}",
+            f"paths.output_dir={root / 'run'}",
+            f"paths.cache_dir={tmp_path_factory.mktemp('cv-cache')}",
+            "validation=subject_kfold",
+            "data.train_fraction=0.2",
+            "trainer.epochs=2",
+            "trainer.batch_size=32",
+            "model.build.width=8",
+            "model.build.dense_units=16",
+            "logger=none",
+        ],
+    )
+    har.train.evaluate = counted  # counts, then evaluates as usual
+    try:
+        result = train(cfg)
+    finally:
+        har.train.evaluate = evaluate
+    return result, calls, cfg
+
+
+# Sweep trials in tests: a tenth of watch's train windows, two epochs, no early stopping, no W&B.
+TINY_TRAIN = '["trainer.epochs=2","data.train_fraction=0.1","trainer.patience=0","logger=none"]'
 
 
 @pytest.fixture

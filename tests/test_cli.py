@@ -150,6 +150,27 @@ MISTAKES = {
         [],
         "error: bundle: required; give it on the command line (bundle=<value>)",
     ),
+    "track: an unknown decoder": (
+        "har-track",
+        ["bundle=b", "decoder=viterbii"],
+        "error: decoder=viterbii: no such option; did you mean decoder=viterbi?",
+    ),
+    "track: a typo in a recording's data overrides": (
+        "har-track",
+        ["bundle=b", "stream=recording", 'stream.overrides=["data.source.include_transition=true"]'],
+        "error: stream.overrides: data.source.include_transition=true: no such key; did you mean "
+        "data.source.include_transitions?",
+    ),
+    "track: a recording of an unknown dataset": (
+        "har-track",
+        ["bundle=b", "stream=recording", "stream.data=happ"],
+        "error: stream.data=happ: no such dataset; did you mean stream.data=hapt?",
+    ),
+    "sweep: a refit typo": (
+        "har-sweep",
+        ["sweep.refit=bst"],
+        "error: sweep.refit=bst: must be best or every",
+    ),
     "data: csv without a path": ("har-data", ["data=csv"], "error: data.source.path: required"),
     "ablate: no factors": ("har-ablate", [], "error: factors: required"),
     "ablate: a typo in a factor": (
@@ -237,6 +258,9 @@ def test_har_track_refuses_a_bundle_that_does_not_fit_the_stream(strikes_bundle,
         "stream=recording stream.data=watch stream.subject=9": "is labelled ",
         "stream=sim stream.rate_hz=100": "the model was trained at 50 Hz; the stream",
         "stream=sim stream.session_s=0.5": "the model's window is 50 samples; the stream",
+        "stream=stdin stream.channels=[ax,ay,az]": "the model reads channels ax, ay, az, gx, gy, gz; the "
+        "stream stdin has ax, ay, az",
+        "stream=stdin stream.rate_hz=100": "the model was trained at 50 Hz; the stream stdin is at 100 Hz",
     }
     for args, expected in cases.items():
         capfd.readouterr()

@@ -15,6 +15,26 @@ from har.data.recording import CHANNELS
 from har.io import atomic_write
 
 
+def panels(cfg: DictConfig, window: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The window (1, T, C), each step of `cfg.augment` alone at probability 1, then the pipeline.
+
+    Returns:
+        (title, (T, C) values) per panel, in that order.
+    """
+    seed = tf.constant([cfg.seed, 0], tf.int64)
+    shown = [("original", window[0])]
+    for index, step_cfg in enumerate(cfg.augment.steps):
+        step = instantiate(step_cfg, f"augment.steps[{index}]")
+        name = step_cfg._target_.rsplit(".", 1)[-1]
+        forced = step.func(tf.constant(window), seed, **{**step.keywords, "probability": 1.0})
+        shown.append((f"{name} (strength {step_cfg.strength})", forced.numpy()[0]))
+    pipeline = build_pipeline(cfg.augment)
+    if pipeline is not None:
+        augmented = pipeline(tf.constant(window), seed).numpy()[0]
+        shown.append((f"pipeline {cfg.augment.name} (as in training)", augmented))
+    return shown
+
+
 def preview(cfg: DictConfig) -> Path:
     """Plot window `cfg.index` of train: the original, each step alone (probability 1), all steps."""
     import matplotlib
@@ -28,21 +48,10 @@ def preview(cfg: DictConfig) -> Path:
             f"index={cfg.index}: train has {len(data.train)} windows (0 to {len(data.train) - 1})"
         )
     window = data.train.X[cfg.index : cfg.index + 1]  # (1, T, C)
-    seed = tf.constant([cfg.seed, 0], tf.int64)
-    panels = [("original", window[0])]
-    for index, step_cfg in enumerate(cfg.augment.steps):
-        step = instantiate(step_cfg, f"augment.steps[{index}]")
-        name = step_cfg._target_.rsplit(".", 1)[-1]
-        forced = step.func(tf.constant(window), seed, **{**step.keywords, "probability": 1.0})
-        panels.append((f"{name} (strength {step_cfg.strength})", forced.numpy()[0]))
-    pipeline = build_pipeline(cfg.augment)
-    if pipeline is not None:
-        panels.append(
-            (f"pipeline {cfg.augment.name} (as in training)", pipeline(tf.constant(window), seed).numpy()[0])
-        )
+    shown = panels(cfg, window)
     time = np.arange(window.shape[1]) / data.rate_hz
-    figure, axes = plt.subplots(len(panels), 2, figsize=(11, 1.9 * len(panels)), sharex=True, squeeze=False)
-    for row, (title, values) in enumerate(panels):
+    figure, axes = plt.subplots(len(shown), 2, figsize=(11, 1.9 * len(shown)), sharex=True, squeeze=False)
+    for row, (title, values) in enumerate(shown):
         for column, (triad, unit) in enumerate(((slice(0, 3), "g"), (slice(3, 6), "rad/s"))):
             axis = axes[row, column]
             for channel in range(triad.start, triad.stop):

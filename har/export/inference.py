@@ -17,6 +17,7 @@ class Predictor:
 
     def __init__(self, bundle: Bundle, variant: str = "float16", *, num_threads: int = 1) -> None:
         manifest = bundle.manifest
+        self.manifest = manifest  # the tracker's decoders read units and the source run from it
         self.class_names = bundle.class_names
         self.rate_hz = float(manifest["rate_hz"])
         self.window = int(manifest["window"])

@@ -7,6 +7,7 @@ ground-truth movements.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from har.stream.events import segments_from_labels
 class Stream:
     name: str
     t: np.ndarray  # (n,) seconds
-    signals: np.ndarray  # (n, 6) float32, g and rad/s
+    signals: np.ndarray  # (n, C) float32, g and rad/s
     rate_hz: float
     class_names: list[str]
     labels: np.ndarray | None = None  # (n,) class indices, -1 unlabelled
@@ -33,6 +34,11 @@ class Stream:
     @property
     def duration_s(self) -> float:
         return float(self.t[-1] - self.t[0]) + 1 / self.rate_hz if len(self.t) else 0.0
+
+    def chunks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(t, samples) pieces of `size` samples, as a live sensor would hand them over."""
+        for begin in range(0, len(self.t), size):
+            yield self.t[begin : begin + size], self.signals[begin : begin + size]
 
 
 def simulator(
@@ -55,30 +61,57 @@ def simulator(
 
 
 def dataset_recording(
-    *, data: str, subject: str | int, session: int = 0, cache_dir: str | None = None
+    *,
+    data: str,
+    subject: str | int,
+    session: int = 0,
+    cache_dir: str | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
 ) -> Stream:
-    """Session number `session` of `subject` in dataset `data` (a conf/data name), at its rate."""
-    overrides = ["paths.output_dir=unused"] + ([f"paths.cache_dir={cache_dir}"] if cache_dir else [])
-    cfg = compose("train", [f"data={data}", *overrides])
-    recordings = instantiate(cfg.data.source, "data.source").load()
-    chosen = [r for r in recordings.recordings if r.subject == str(subject)]
-    if not chosen:
+    """Session number `session` of `subject` in dataset `data` (a conf/data name), at its rate.
+
+    `overrides` go to the data config (e.g. `data.source.include_transitions=true`)."""
+    streams = dataset_streams(data=data, subjects=[subject], cache_dir=cache_dir, overrides=overrides)
+    if not streams:
         raise DataError(f"stream.subject={subject}: no recording of that subject in {data}")
-    if not 0 <= session < len(chosen):
-        raise DataError(f"stream.session={session}: subject {subject} has {len(chosen)} session(s) in {data}")
-    recording = chosen[session]
-    truth = [(e.label, e.start_s, e.end_s) for e in recording.events] or segments_from_labels(
-        recording.labels, recordings.class_names, recording.rate_hz
-    )
-    return Stream(
-        name=recording.name,
-        t=np.arange(len(recording.signals)) / recording.rate_hz,
-        signals=recording.signals,
-        rate_hz=recording.rate_hz,
-        class_names=recordings.class_names,
-        labels=recording.labels,
-        truth=truth,
-    )
+    if not 0 <= session < len(streams):
+        raise DataError(
+            f"stream.session={session}: subject {subject} has {len(streams)} session(s) in {data}"
+        )
+    return streams[session]
+
+
+def dataset_streams(
+    *,
+    data: str,
+    subjects: list[str | int],
+    cache_dir: str | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+) -> list[Stream]:
+    """Every session of `subjects` in dataset `data`, in the dataset's order (one load)."""
+    extra = ["paths.output_dir=unused"] + ([f"paths.cache_dir={cache_dir}"] if cache_dir else [])
+    cfg = compose("train", [f"data={data}", *extra, *overrides])
+    recordings = instantiate(cfg.data.source, "data.source").load()
+    wanted = {str(s) for s in subjects}
+    out = []
+    for recording in recordings.recordings:
+        if recording.subject not in wanted:
+            continue
+        truth = [(e.label, e.start_s, e.end_s) for e in recording.events] or segments_from_labels(
+            recording.labels, recordings.class_names, recording.rate_hz, idle=()
+        )
+        out.append(
+            Stream(
+                name=recording.name,
+                t=np.arange(len(recording.signals)) / recording.rate_hz,
+                signals=recording.signals,
+                rate_hz=recording.rate_hz,
+                class_names=recordings.class_names,
+                labels=recording.labels,
+                truth=truth,
+            )
+        )
+    return out
 
 
 def csv_file(*, path: str, rate_hz: float, annotations: str | None = None) -> Stream:
@@ -115,7 +148,7 @@ def csv_file(*, path: str, rate_hz: float, annotations: str | None = None) -> St
             if str(r.session) == file.stem
         ]
     elif labels is not None:
-        truth = segments_from_labels(labels, names, rate_hz)
+        truth = segments_from_labels(labels, names, rate_hz, idle=())
     return Stream(
         name=str(file),
         t=t - t[0],

@@ -18,25 +18,27 @@ from typing import Any
 
 import optuna
 from omegaconf import DictConfig, OmegaConf
+from optuna.trial import FrozenTrial
 
 from har.config import (
-    CONF_DIR,
     ConfigError,
     check_experiment,
     check_override_sets,
     compose,
     instantiate,
     override_key,
+    to_container,
 )
 from har.io import write_text
+from har.sweep.best import best_trials, pick
 from har.sweep.objective import refit_trial
 from har.sweep.placement import plan_workers
 from har.sweep.pool import WorkerPool
 from har.sweep.progress import Progress
 from har.sweep.settings import remember, sweep_settings
-from har.sweep.space import branches, parse_space, to_overrides
+from har.sweep.space import branches, load_space, parse_space, to_overrides
 from har.sweep.storage import make_storage
-from har.sweep.summary import best_trials, summarise
+from har.sweep.summary import summarise
 from har.sweep.worker import config_error_streak
 
 
@@ -49,45 +51,22 @@ class SweepResult:
 
 
 def worker_config(cfg: DictConfig) -> DictConfig:
-    """What each worker process needs, resolved (workers do not run Hydra themselves)."""
-    sweep = cfg.sweep
-    name = str(sweep.search_space)
-    space_file = Path(name) if name.endswith(".yaml") else CONF_DIR / "search_space" / f"{name}.yaml"
-    if not space_file.is_file():
-        known = ", ".join(sorted(p.stem for p in (CONF_DIR / "search_space").glob("*.yaml")))
-        raise ConfigError(
-            f"sweep.search_space={name!r}: no such search space (known: {known}, or a path to a .yaml)"
-        )
-    space_cfg = OmegaConf.load(space_file)
-    placement = plan_workers(sweep)  # this machine's GPUs and worker count, resolved once
-    return OmegaConf.create(
-        {
-            "study": sweep.study,
-            "storage": sweep.storage,
-            "sweep_dir": str(Path(cfg.paths.output_dir).resolve()),
-            "n_trials": int(sweep.n_trials),
-            "timeout": sweep.timeout,
-            "workers": placement.workers,
-            "gpus": list(placement.gpus),
-            "gpu_memory_mib": sweep.gpu_memory_mib,
-            "placement": placement.rule,
-            "objective": OmegaConf.to_container(sweep.objective, resolve=True),
-            "objectives": list(sweep.objectives),
-            "sampler": OmegaConf.to_container(sweep.sampler, resolve=True),
-            "pruner": OmegaConf.to_container(sweep.pruner, resolve=True),
-            "heartbeat": OmegaConf.to_container(sweep.heartbeat, resolve=True),
-            "search_space": OmegaConf.to_container(space_cfg, resolve=True),
-            "search_space_name": str(sweep.search_space),
-            "train_overrides": list(sweep.train_overrides),
-            "max_config_errors": int(sweep.max_config_errors),
-            "refit": str(sweep.refit),
-            "logger_group": bool(sweep.logger_group),
-            "paths": {
-                "root": str(Path(cfg.paths.root).resolve()),
-                "cache_dir": str(Path(cfg.paths.cache_dir).resolve()),
-            },
-        }
-    )
+    """The composed sweep config, resolved, as every worker reads it (workers run no Hydra).
+
+    Paths become absolute (a worker may start in another folder), `sweep.workers` and
+    `sweep.gpus` are this machine's resolved placement (`sweep.placement` says by which rule),
+    and `search_space` holds the space itself, read and checked here once, so every worker
+    samples the same space.
+    """
+    worker_cfg = OmegaConf.create(to_container(cfg))
+    _objective_node(worker_cfg.sweep)
+    for key in ("root", "output_dir", "cache_dir"):
+        worker_cfg.paths[key] = str(Path(worker_cfg.paths[key]).resolve())
+    worker_cfg.search_space = load_space(cfg.sweep.search_space)
+    placement = plan_workers(cfg.sweep)  # this machine's GPUs and worker count, resolved once
+    worker_cfg.sweep.workers, worker_cfg.sweep.gpus = placement.workers, list(placement.gpus)
+    worker_cfg.sweep.placement = placement.rule
+    return worker_cfg
 
 
 def _check(cfg: DictConfig) -> DictConfig:
@@ -115,6 +94,8 @@ def _check(cfg: DictConfig) -> DictConfig:
             )
     if sweep.n_trials < 1:  # sweep.workers and sweep.gpus: har.sweep.placement checks them
         raise ConfigError(f"sweep.n_trials={sweep.n_trials}: must be >= 1")
+    if sweep.refit not in ("best", "every"):  # anything else would silently mean `every`
+        raise ConfigError(f"sweep.refit={sweep.refit}: must be best or every")
     for key in ("sampler", "pruner", "objective"):
         instantiate(sweep[key], f"sweep.{key}")
     worker_cfg = worker_config(cfg)
@@ -165,17 +146,17 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     if study.metric_names is None:
         study.set_metric_names(list(cfg.sweep.objectives))
     print(
-        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {worker_cfg.workers} worker(s), storage "
+        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {worker_cfg.sweep.workers} worker(s), storage "
         f"{'journal ' + str(sweep_dir / 'journal.log') if not cfg.sweep.storage else 'SQL'}; logs in {sweep_dir / 'workers'}",
         flush=True,
     )
-    print(f"placement: {worker_cfg.placement}", flush=True)
-    pool = WorkerPool(config_path, worker_cfg.workers, worker_cfg.gpus, sweep_dir / "workers")
+    print(f"placement: {worker_cfg.sweep.placement}", flush=True)
+    pool = WorkerPool(config_path, worker_cfg.sweep.workers, worker_cfg.sweep.gpus, sweep_dir / "workers")
     pool.start()
     progress = Progress(
         study,
         n_trials=int(cfg.sweep.n_trials),
-        workers=int(worker_cfg.workers),
+        workers=int(worker_cfg.sweep.workers),
         heartbeat_interval=float(cfg.sweep.heartbeat.interval),
         heartbeat_grace=float(cfg.sweep.heartbeat.grace),
     )
@@ -196,7 +177,7 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     streak, reason = config_error_streak(study)
     stopped = streak >= cfg.sweep.max_config_errors
     if cfg.sweep.refit == "best" and not stopped and (best := best_trials(study)):
-        refit_trial(best[min(int(cfg.sweep.pareto_index), len(best) - 1)], worker_cfg)
+        refit_trial(pick(best, int(cfg.sweep.pareto_index)), worker_cfg)
     summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
     print((sweep_dir / "summary.md").read_text(), flush=True)
     if stopped:
@@ -204,23 +185,7 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
             f"sweep stopped: the last {streak} trials failed on a config error (sweep.max_config_errors="
             f"{cfg.sweep.max_config_errors}); the last: {reason}"
         )
-    bundle = None
-    if cfg.sweep.export and summary["best"]:
-        from har.export.exporter import export
-
-        best = summary["best"][min(int(cfg.sweep.pareto_index), len(summary["best"]) - 1)]
-        export_cfg = compose(
-            "export",
-            [
-                f"run_dir={best.user_attrs['run_dir']}",
-                f"paths.root={cfg.paths.root}",
-                f"paths.output_dir={sweep_dir / 'export'}",
-                *cfg.sweep.export_overrides,
-            ],
-        )
-        export_cfg.logger = cfg.logger
-        export_cfg.logger.job_type = "export"
-        bundle = export(export_cfg).bundle
+    bundle = _export_best(cfg, summary["best"]) if cfg.sweep.export and summary["best"] else None
     return SweepResult(study, sweep_dir, summary, bundle)
 
 
@@ -240,15 +205,22 @@ def _check_remembered(cfg: DictConfig, sweep_dir: Path, settings: dict[str, Any]
         print(warning, file=sys.stderr, flush=True)
 
 
-def best_run_dir(
-    storage: str | None, study_name: str, journal: Path | None = None, pareto_index: int = 0
-) -> Path:
-    """The run folder of a study's best trial (for `har-export study=...`)."""
-    study = optuna.load_study(
-        study_name=study_name, storage=make_storage(storage, journal or Path("journal.log"))
+def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path:
+    """Export the run of the best trial (`sweep.pareto_index` of a Pareto front); its bundle."""
+    from har.export.exporter import export
+
+    export_cfg = compose(
+        "export",
+        [
+            f"run_dir={pick(best, int(cfg.sweep.pareto_index)).user_attrs['run_dir']}",
+            f"paths.root={cfg.paths.root}",
+            f"paths.output_dir={Path(cfg.paths.output_dir) / 'export'}",
+            *cfg.sweep.export_overrides,
+        ],
     )
-    best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
-    return Path(best[min(pareto_index, len(best) - 1)].user_attrs["run_dir"])
+    export_cfg.logger = cfg.logger
+    export_cfg.logger.job_type = "export"
+    return export(export_cfg).bundle
 
 
 def main(cfg: DictConfig) -> None:

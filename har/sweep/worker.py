@@ -37,16 +37,16 @@ def pin_resources(cfg: DictConfig, index: int) -> str:
     from har.devices import cpu_cores
     from har.sweep.placement import worker_device
 
-    device = worker_device(cfg.gpus, index)
+    device = worker_device(cfg.sweep.gpus, index)
     os.environ["HAR_DEVICE"] = device
     if device.startswith("gpu:"):
         os.environ["CUDA_VISIBLE_DEVICES"] = device.removeprefix("gpu:")
         os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"  # workers sharing a GPU take what they use
-        if cfg.get("gpu_memory_mib"):
-            os.environ["HAR_GPU_MEMORY_MIB"] = str(int(cfg.gpu_memory_mib))
+        if cfg.sweep.get("gpu_memory_mib"):
+            os.environ["HAR_GPU_MEMORY_MIB"] = str(int(cfg.sweep.gpu_memory_mib))
     else:
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    threads = max(1, cpu_cores() // max(1, int(cfg.workers)))
+    threads = max(1, cpu_cores() // max(1, int(cfg.sweep.workers)))
     for variable in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
         os.environ[variable] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1" if threads == 1 else "2"
@@ -135,35 +135,35 @@ def work(cfg: DictConfig, index: int) -> int:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    sweep_dir = Path(cfg.sweep_dir)
-    storage = make_storage(cfg.storage, sweep_dir / "journal.log")
+    sweep_dir = Path(cfg.paths.output_dir)
+    storage = make_storage(cfg.sweep.storage, sweep_dir / "journal.log")
     study = optuna.load_study(
-        study_name=cfg.study, storage=storage, pruner=instantiate(cfg.pruner, "sweep.pruner")
+        study_name=cfg.sweep.study, storage=storage, pruner=instantiate(cfg.sweep.pruner, "sweep.pruner")
     )
-    objective = instantiate(cfg.objective, "sweep.objective")
-    params = parse_space(OmegaConf.to_container(cfg.search_space), f"search_space={cfg.search_space_name}")
-    device = worker_device(cfg.gpus, index)
+    objective = instantiate(cfg.sweep.objective, "sweep.objective")
+    params = parse_space(OmegaConf.to_container(cfg.search_space), f"search_space={cfg.sweep.search_space}")
+    device = worker_device(cfg.sweep.gpus, index)
     # The count-then-ask step is locked among this machine's workers, so they finish exactly
     # n_trials; workers on other machines (SQL storage) may overshoot by one trial each.
     lock = FileLock(str(sweep_dir / "ask.lock"))
-    deadline = time.time() + cfg.timeout if cfg.timeout else None
+    deadline = time.time() + cfg.sweep.timeout if cfg.sweep.timeout else None
     ran, seeded = 0, False
     while deadline is None or time.time() < deadline:
         with lock:
-            fail_stale_trials(study, cfg.heartbeat.grace, cfg.heartbeat.max_retry)
-            if config_error_streak(study)[0] >= cfg.max_config_errors:
+            fail_stale_trials(study, cfg.sweep.heartbeat.grace, cfg.sweep.heartbeat.max_retry)
+            if config_error_streak(study)[0] >= cfg.sweep.max_config_errors:
                 break  # the driver says why
             taken, running, waiting = trial_slots(study)
-            full = taken >= cfg.n_trials and not waiting  # queued trials (retries) always run
+            full = taken >= cfg.sweep.n_trials and not waiting  # queued trials (retries) always run
             if not (full or seeded):
                 study.sampler, seeded = _process_sampler(cfg, study, index), True
             trial = None if full else study.ask()
         if trial is None:
             if not running:
                 break
-            time.sleep(cfg.heartbeat.interval)
+            time.sleep(cfg.sweep.heartbeat.interval)
             continue
-        with Heartbeat(storage, trial._trial_id, cfg.heartbeat.interval):
+        with Heartbeat(storage, trial._trial_id, cfg.sweep.heartbeat.interval):
             try:
                 _run_and_tell(study, trial, objective, cfg, params, index=index, device=device, lock=lock)
             except RuntimeError:
@@ -173,7 +173,7 @@ def work(cfg: DictConfig, index: int) -> int:
                 # sweep.heartbeat.grace) and queued its retry; the study stays consistent.
                 print(
                     f"[worker {index}] trial {trial.number} was failed by another worker (heartbeat "
-                    f"later than {cfg.heartbeat.grace} s); its retry carries on",
+                    f"later than {cfg.sweep.heartbeat.grace} s); its retry carries on",
                     flush=True,
                 )
         ran += 1
@@ -184,9 +184,9 @@ def _process_sampler(cfg: DictConfig, study, index: int):
     """`sweep.sampler` with this process's own seed (`sampler_seed`); called under the ask lock."""
     from har.config import instantiate
 
-    sampler_cfg = cfg.sampler.copy()
+    sampler_cfg = cfg.sweep.sampler.copy()
     if "seed" in sampler_cfg:
-        domain = f"{os.uname().nodename}:{Path(cfg.sweep_dir).resolve()}" if cfg.storage else ""
+        domain = f"{os.uname().nodename}:{Path(cfg.paths.output_dir).resolve()}" if cfg.sweep.storage else ""
         sampler_cfg.seed = sampler_seed(int(sampler_cfg.seed), study, domain)
         print(f"[worker {index}] sampler seed {sampler_cfg.seed}", flush=True)
     return instantiate(sampler_cfg, "sweep.sampler")
@@ -210,7 +210,7 @@ def _run_and_tell(study, trial, objective, cfg: DictConfig, params, *, index: in
     trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}:{index}")
     trial.set_user_attr("device", device)
     try:
-        values = objective(trial, cfg, params, Path(cfg.sweep_dir))
+        values = objective(trial, cfg, params, Path(cfg.paths.output_dir))
     except optuna.TrialPruned:
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     except optuna.exceptions.UpdateFinishedTrialError:
@@ -221,7 +221,7 @@ def _run_and_tell(study, trial, objective, cfg: DictConfig, params, *, index: in
             reason = f"device error on {device}: {reason}"
             with lock:
                 frozen = study._storage.get_trial(trial._trial_id)
-                fail_and_retry(study, frozen, reason, "device error", cfg.heartbeat.max_retry)
+                fail_and_retry(study, frozen, reason, "device error", cfg.sweep.heartbeat.max_retry)
             print(f"[worker {index}] trial {trial.number} failed: {reason}; worker exits", flush=True)
             raise DeviceLost(reason) from error
         trial.set_user_attr("error", reason)

@@ -99,6 +99,8 @@ def _train_into(folder: Path, synth_cfg: DictConfig, data: WindowedData, key: st
     train = data.normaliser(data.train.X)  # (N, T, C), the VAE's units
     keras.utils.set_random_seed(seed)
     encoder, decoder = instantiate(synth_cfg.model, "synth.model")(data.input_shape, num_classes)
+    if synth_cfg.quality.enabled:  # a bad builder fails now, not after the VAE is fit
+        reference = instantiate(synth_cfg.quality.reference, "synth.quality.reference")
     fit = synth_cfg.fit
     print(
         f"synth: training the conditional VAE on {len(train)} train windows "
@@ -150,6 +152,7 @@ def _train_into(folder: Path, synth_cfg: DictConfig, data: WindowedData, key: st
             synthetic_y=labels,
             discriminator_synthetic=fresh,
             class_names=data.class_names,
+            reference=reference,
             epochs=int(synth_cfg.quality.epochs),
             seed=seed,
         )

@@ -98,12 +98,12 @@ def test_gpus_outside_the_inherited_set_are_refused(fake_nvidia_smi):
 def test_a_worker_pins_its_gpu_before_tensorflow_loads(monkeypatch):
     for variable in ("CUDA_VISIBLE_DEVICES", "HAR_DEVICE", "HAR_GPU_MEMORY_MIB", "TF_FORCE_GPU_ALLOW_GROWTH"):
         monkeypatch.setenv(variable, "before")  # restored after the test
-    cfg = OmegaConf.create({"gpus": ["2", "3"], "workers": 4, "gpu_memory_mib": 4096})
+    cfg = OmegaConf.create({"sweep": {"gpus": ["2", "3"], "workers": 4, "gpu_memory_mib": 4096}})
     assert pin_resources(cfg, 3) == "gpu:3"
     assert os.environ["CUDA_VISIBLE_DEVICES"] == "3" and os.environ["HAR_DEVICE"] == "gpu:3"
     assert os.environ["HAR_GPU_MEMORY_MIB"] == "4096" and os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
     assert os.environ["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID"
-    assert pin_resources(OmegaConf.create({"gpus": [], "workers": 2}), 1) == "cpu"
+    assert pin_resources(OmegaConf.create({"sweep": {"gpus": [], "workers": 2}}), 1) == "cpu"
     assert os.environ["CUDA_VISIBLE_DEVICES"] == ""
 
 

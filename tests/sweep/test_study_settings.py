@@ -33,7 +33,7 @@ def test_a_rerun_with_other_train_overrides_is_refused_unless_allowed(compose_sw
         run_sweep(compose_sweep(*DRY, "sweep.n_trials=3", changed))
     assert str(refused.value).startswith(
         "study watch-default has 2 trial(s) run with other settings: sweep.train_overrides=['trainer.epochs=3', "
-        "'data.train_fraction=0.1'] (the study: ['trainer.epochs=2', 'data.train_fraction=0.1', 'trainer.patience=0'])."
+        "'data.train_fraction=0.1'] (the study: ['trainer.epochs=2', 'data.train_fraction=0.1', 'trainer.patience=0', 'logger=none'])."
     )
     assert (first.sweep_dir / "sweep.yaml").read_text() == sweep_yaml  # still says what ran
     assert len(first.study.get_trials()) == 2
