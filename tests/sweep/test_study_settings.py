@@ -134,7 +134,7 @@ def test_config_error_trials_take_no_slot_and_a_streak_stops_the_sweep(compose_s
             "sweep.n_trials=2",
             "sweep.sampler._target_=har.sweep.factories.random",
             "~sweep.sampler.n_startup_trials",
-            "sweep.sampler.seed=0",
+            "sweep.sampler.seed=3",  # the worker's draws start 0, 0, 3, 3: two refused before two slots
         )
     ).study
     trials = study.get_trials()
