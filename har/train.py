@@ -31,7 +31,7 @@ from har.data.dataset import WindowedData, load_windows
 from har.data.pipeline import make_dataset
 from har.devices import set_threads, strategy
 from har.io import atomic_write, write_bytes, write_csv, write_json, write_text
-from har.metrics import classification_metrics, confusion, plot_confusion
+from har.metrics import MACRO_F1_SCOPE, classification_metrics, confusion, plot_confusion
 from har.synth import Synthetic, synthesise
 from har.synth.quality import headline
 
@@ -112,7 +112,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
     distribution = strategy(trainer.strategy, int(trainer.logical_cpus))
     if trainer.deterministic:
         tf.config.experimental.enable_op_determinism()
-    augment = build_pipeline(cfg.augment)
+    augment = build_pipeline(cfg.augment, cfg.data.channels)
     data = load_windows(cfg.data)
     num_classes = len(data.class_names)
     synthetic = synthesise(cfg.synth, data, dataset=cfg.data.name)
@@ -202,6 +202,7 @@ def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainRes
                 "seed": seed,
                 "seconds": round(time.perf_counter() - started, 2),
                 "subjects": data.subjects,
+                "macro_f1_scope": MACRO_F1_SCOPE,
                 **synth_metrics,
             }
         )

@@ -9,11 +9,11 @@ import numpy as np
 import tensorflow as tf
 from omegaconf import DictConfig
 
-from har.augment.pipeline import build_pipeline
+from har.augment.pipeline import build_pipeline, build_step
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, instantiate, to_container
 from har.data.dataset import load_windows
-from har.data.recording import CHANNELS
+from har.data.channels import sensor_groups
 from har.io import atomic_write
 
 
@@ -31,31 +31,33 @@ def preview(cfg: DictConfig) -> Path:
     seed = tf.constant([cfg.seed, 0], tf.int64)
     panels = [("original", window[0])]
     for index, step_cfg in enumerate(cfg.augment.steps):
-        step = instantiate(step_cfg, f"augment.steps[{index}]")
+        step = build_step(step_cfg, f"augment.steps[{index}]", data.channels)
         name = step_cfg._target_.rsplit(".", 1)[-1]
         forced = step.func(tf.constant(window), seed, **{**step.keywords, "probability": 1.0})
         panels.append((f"{name} (strength {step_cfg.strength})", forced.numpy()[0]))
-    pipeline = build_pipeline(cfg.augment)
+    pipeline = build_pipeline(cfg.augment, data.channels)
     if pipeline is not None:
         panels.append(
             (f"pipeline {cfg.augment.name} (as in training)", pipeline(tf.constant(window), seed).numpy()[0])
         )
     time = np.arange(window.shape[1]) / data.rate_hz
-    figure, axes = plt.subplots(len(panels), 2, figsize=(11, 1.9 * len(panels)), sharex=True, squeeze=False)
+    groups = sensor_groups(data.channels, data.units)  # one column of panels per sensor
+    figure, axes = plt.subplots(
+        len(panels), len(groups), figsize=(5.5 * len(groups), 1.9 * len(panels)), sharex=True, squeeze=False
+    )
     for row, (title, values) in enumerate(panels):
-        for column, (triad, unit) in enumerate(((slice(0, 3), "g"), (slice(3, 6), "rad/s"))):
+        for column, (_, members, unit) in enumerate(groups):
             axis = axes[row, column]
-            for channel in range(triad.start, triad.stop):
-                axis.plot(time, window[0, :, channel], color=f"C{channel % 3}", alpha=0.25, linewidth=1)
+            for colour, channel in enumerate(members):
+                axis.plot(time, window[0, :, channel], color=f"C{colour}", alpha=0.25, linewidth=1)
                 axis.plot(
-                    time, values[:, channel], color=f"C{channel % 3}", linewidth=1.2, label=CHANNELS[channel]
+                    time, values[:, channel], color=f"C{colour}", linewidth=1.2, label=data.channels[channel]
                 )
             axis.set_title(title if column == 0 else "", loc="left", fontsize=9)
             axis.set_ylabel(unit)
-    axes[0, 0].legend(loc="upper right", fontsize=7, ncols=3)
-    axes[0, 1].legend(loc="upper right", fontsize=7, ncols=3)
-    axes[-1, 0].set_xlabel("s")
-    axes[-1, 1].set_xlabel("s")
+    for column in range(len(groups)):
+        axes[0, column].legend(loc="upper right", fontsize=7, ncols=3)
+        axes[-1, column].set_xlabel("s")
     label = data.class_names[int(data.train.y[cfg.index])]
     figure.suptitle(f"{cfg.data.name} train window {cfg.index} ({label}); faint: original", fontsize=10)
     figure.tight_layout()

@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, instantiate
+from har.data.rates import check_max_gap_periods, gap_seconds
 from har.export.bundle import read_bundle
 from har.export.inference import Predictor
 from har.io import write_json
@@ -22,14 +23,16 @@ def track(cfg: DictConfig) -> TrackResult:
     """Replay `cfg.stream` through the bundle's model; write events, summary and plot."""
     bundle = read_bundle(cfg.bundle)
     predictor = Predictor(bundle, cfg.variant)
-    stream = instantiate(cfg.stream, "stream")
+    # a file is read with the bundle's channels; every stream is then cut to them, in order
+    wants_channels = {"channels": predictor.channels} if cfg.stream.get("channels", 0) is None else {}
+    stream = instantiate(cfg.stream, "stream", **wants_channels).select(predictor.channels)
     tracker = Tracker(
         predictor,
         smoothing=instantiate(cfg.smoothing, "smoothing"),
         idle=cfg.events.idle,
         min_duration_s=cfg.events.min_duration_s,
         refractory_s=cfg.events.refractory_s,
-        max_gap_s=cfg.max_gap_s,
+        max_gap_s=gap_seconds(stream.rate_hz, check_max_gap_periods(cfg.max_gap_periods, "max_gap_periods")),
     )
     output = Path(cfg.paths.output_dir)
     output.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,10 @@
-"""One session at a glance: the six channels, the predicted class over time, events vs truth."""
+"""One session at a glance: the channels by sensor, the predicted class over time, events vs truth."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from har.data.channels import sensor_groups, units_of
 from har.io import atomic_write
 from har.stream.sources import Stream
 from har.stream.tracker import TrackResult
@@ -19,22 +20,25 @@ def plot_session(
 
     end = stream.t[-1] if seconds is None else min(stream.t[-1], stream.t[0] + seconds)
     shown = stream.t <= end
+    groups = sensor_groups(stream.channels, units_of(stream.channels))
     figure, axes = plt.subplots(
-        4, 1, figsize=(13, 8), sharex=True, gridspec_kw={"height_ratios": [2, 2, 1.4, 1.2]}
+        len(groups) + 2,
+        1,
+        figsize=(13, 2 * len(groups) + 4),
+        sharex=True,
+        gridspec_kw={"height_ratios": [2] * len(groups) + [1.4, 1.2]},
     )
-    for axis, triad, unit in ((axes[0], range(3), "g"), (axes[1], range(3, 6), "rad/s")):
-        for channel in triad:
+    for axis, (_, members, unit) in zip(axes, groups):
+        for channel in members:
             axis.plot(
-                stream.t[shown],
-                stream.signals[shown, channel],
-                linewidth=0.7,
-                label=["ax", "ay", "az", "gx", "gy", "gz"][channel],
+                stream.t[shown], stream.signals[shown, channel], linewidth=0.7, label=stream.channels[channel]
             )
         axis.set_ylabel(unit)
         axis.legend(loc="upper right", ncols=3, fontsize=7)
+    predicted_axis, events_axis = axes[-2], axes[-1]
     index = {name: i for i, name in enumerate(class_names)}
     steps = [s for s in result.steps if s.t_centre <= end]
-    axes[2].step(
+    predicted_axis.step(
         [s.t_centre for s in steps],
         [index[s.label] for s in steps],
         where="mid",
@@ -43,7 +47,7 @@ def plot_session(
     )
     truth_steps = [s for s in steps if s.true_label in index]
     if truth_steps:
-        axes[2].plot(
+        predicted_axis.plot(
             [s.t_centre for s in truth_steps],
             [index[s.true_label] for s in truth_steps],
             ".",
@@ -51,8 +55,8 @@ def plot_session(
             color="black",
             label="true (window centre)",
         )
-    axes[2].set_yticks(range(len(class_names)), class_names, fontsize=7)
-    axes[2].legend(loc="upper right", fontsize=7)
+    predicted_axis.set_yticks(range(len(class_names)), class_names, fontsize=7)
+    predicted_axis.legend(loc="upper right", fontsize=7)
     rows = (
         (list(stream.truth), "black"),
         ([(e.label, e.t_start, e.t_end) for e in result.events], "C3"),
@@ -61,11 +65,11 @@ def plot_session(
         for name, start, stop in spans:
             if start > end:
                 continue
-            axes[3].broken_barh([(start, stop - start)], (row - 0.35, 0.7), color=colour, alpha=0.7)
-            axes[3].text((start + stop) / 2, row + 0.42, name, ha="center", fontsize=6, rotation=30)
-    axes[3].set_yticks([0, 1], ["true", "detected"])
-    axes[3].set_ylim(-0.6, 2.0)
-    axes[3].set_xlabel("s")
+            events_axis.broken_barh([(start, stop - start)], (row - 0.35, 0.7), color=colour, alpha=0.7)
+            events_axis.text((start + stop) / 2, row + 0.42, name, ha="center", fontsize=6, rotation=30)
+    events_axis.set_yticks([0, 1], ["true", "detected"])
+    events_axis.set_ylim(-0.6, 2.0)
+    events_axis.set_xlabel("s")
     score = result.score
     title = stream.name + (
         f": event F1 {score.f1:.3f} (P {score.precision:.3f}, R {score.recall:.3f})" if score else ""

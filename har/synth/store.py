@@ -129,6 +129,7 @@ def _train_into(folder: Path, synth_cfg: DictConfig, data: WindowedData, key: st
             "fit_windows_sha256": windows_sha256(data.train.X, data.train.y),
             "class_names": data.class_names,
             "input_shape": list(data.input_shape),
+            "channels": list(data.channels),
             "normaliser": data.normaliser.to_dict(),
             "config": OmegaConf.to_container(synth_cfg, resolve=True),
             "history": {"reconstruction": history.reconstruction, "kl": history.kl},
@@ -152,10 +153,18 @@ def _train_into(folder: Path, synth_cfg: DictConfig, data: WindowedData, key: st
             class_names=data.class_names,
             epochs=int(synth_cfg.quality.epochs),
             seed=seed,
+            channels=data.channels,
         )
         write_json(folder / "quality.json", report)
         plot_examples(
-            train, data.train.y, synthetic, labels, data.class_names, folder / "quality.png", seed=seed
+            train,
+            data.train.y,
+            synthetic,
+            labels,
+            data.class_names,
+            folder / "quality.png",
+            seed=seed,
+            channels=data.channels,
         )
         print(format_report(report), flush=True)
     write_json(
