@@ -9,7 +9,6 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from har.io import atomic_write
 
-
 # What metrics.json says about macro-F1: a class absent from a small split's truth would
 # otherwise count as F1 = 0 and pull the mean down for a reason that is not the model's.
 MACRO_F1_SCOPE = (

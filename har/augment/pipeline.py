@@ -33,7 +33,9 @@ class Pipeline:
         return len(self.steps)
 
 
-def build_step(step_cfg: DictConfig, key: str, channels: Sequence[str] = DEFAULT_CHANNELS) -> functools.partial:
+def build_step(
+    step_cfg: DictConfig, key: str, channels: Sequence[str] = DEFAULT_CHANNELS
+) -> functools.partial:
     """One transform of `augment.steps`; a step that acts per sensor gets the triads of `channels`."""
     step = instantiate(step_cfg, key)
     if "triads" in inspect.signature(step.func).parameters and "triads" not in step.keywords:

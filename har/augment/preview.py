@@ -12,8 +12,8 @@ from omegaconf import DictConfig
 from har.augment.pipeline import build_pipeline, build_step
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, instantiate, to_container
-from har.data.dataset import load_windows
 from har.data.channels import sensor_groups
+from har.data.dataset import load_windows
 from har.io import atomic_write
 
 

@@ -72,7 +72,9 @@ def jitter(x: tf.Tensor, seed: tf.Tensor, *, probability: float = 1.0, strength:
 
 def _check_triads(triads: Triads, channels: int) -> None:
     if any(len(t) != 3 or not all(0 <= i < channels for i in t) for t in triads):
-        raise ValueError(f"triads={[list(t) for t in triads]}: not (x, y, z) indices of the {channels} channels")
+        raise ValueError(
+            f"triads={[list(t) for t in triads]}: not (x, y, z) indices of the {channels} channels"
+        )
 
 
 def scaling(

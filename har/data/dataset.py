@@ -16,8 +16,8 @@ from omegaconf import DictConfig, OmegaConf
 from har.config import ConfigError, instantiate
 from har.data import cache
 from har.data.channels import DEFAULT_CHANNELS, check_channels, units_of
-from har.data.recording import DataError, RecordingSet, WindowSet
 from har.data.rates import most_common_rate
+from har.data.recording import DataError, RecordingSet, WindowSet
 from har.data.splits import SPLITS, missing_classes, split_subjects, subject_classes
 from har.data.windowing import labelled_windows, resample, samples_per
 
@@ -117,7 +117,9 @@ def _window_all(recordings: RecordingSet, data_cfg: DictConfig) -> dict[str, np.
         "X": X,
         "y": np.concatenate([y for _, y, _ in parts]).astype(np.int64),
         "groups": np.concatenate([np.full(len(y), r.subject) for r, y, _ in parts]).astype(str),
-        "recording": np.concatenate([np.full(len(y), n) for n, (_, y, _) in enumerate(parts)]).astype(np.int64),
+        "recording": np.concatenate([np.full(len(y), n) for n, (_, y, _) in enumerate(parts)]).astype(
+            np.int64
+        ),
         "recording_subjects": np.array([r.subject for r in recordings.recordings], dtype=str),
         "class_names": np.array(recordings.class_names, dtype=str),
         "channels": np.array(names, dtype=str),

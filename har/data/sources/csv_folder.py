@@ -399,11 +399,14 @@ def _read_annotations(path: Path, stems: set[str], problems: Problems) -> dict[s
     frame = read_table(path, ["session", "start_s", "end_s", "label"], [], problems)
     if frame is None:
         return {}
-    start = pd.to_numeric(frame["start_s"], errors="coerce").to_numpy(dtype=np.float64)
-    end = pd.to_numeric(frame["end_s"], errors="coerce").to_numpy(dtype=np.float64)
+    bounds = {
+        c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in ("start_s", "end_s")
+    }
     events: dict[str, list[Event]] = {}
     for row, session in enumerate(frame["session"]):
         session = str(session).strip()
+        start, end = bounds["start_s"][row], bounds["end_s"][row]
+        bad = [c for c in bounds if not np.isfinite(bounds[c][row])]
         if session not in stems:
             problems.add(
                 path,
@@ -411,20 +414,21 @@ def _read_annotations(path: Path, stems: set[str], problems: Problems) -> dict[s
                 "use a session file's name without extension",
                 line=row + 2,
             )
-        elif not (np.isfinite(start[row]) and np.isfinite(end[row])):
-            problems.add(
-                path, "start_s or end_s is not a number", "write seconds from the session start", line=row + 2
-            )
-        elif end[row] <= start[row]:
+        elif bad:
             problems.add(
                 path,
-                f"end_s {end[row]} is not after start_s {start[row]}",
-                "swap or correct them",
+                f"{frame[bad[0]].iloc[row]!r} is not a number",
+                "write seconds from the session start",
                 line=row + 2,
+                column=bad[0],
+            )
+        elif end <= start:
+            problems.add(
+                path, f"end_s {end} is not after start_s {start}", "swap or correct them", line=row + 2
             )
         else:
             label = str(frame["label"].iloc[row]).strip()
-            events.setdefault(session, []).append(Event(label, float(start[row]), float(end[row])))
+            events.setdefault(session, []).append(Event(label, float(start), float(end)))
     return events
 
 

@@ -55,10 +55,7 @@ class Problems:
         """Raise one DataError listing every problem, if there is any."""
         if self.lines:
             count = len(self.lines)
-            head = (
-                f"{scope}: {count} problem{'s' if count > 1 else ''} in {len(self.files)} "
-                f"file{'s' if len(self.files) > 1 else ''}; nothing was written"
-            )
+            head = f"{scope}: {_count(count, 'problem')} in {_count(len(self.files), 'file')}; nothing was written"
             raise DataError("\n  ".join([head, *self.lines]))
 
 
@@ -185,7 +182,8 @@ def read_session(path: Path, fmt: SessionFormat, problems: Problems, *, allow_mi
     signals = np.empty((len(frame), len(fmt.channels)), dtype=np.float32)  # (n, C)
     for number, channel in enumerate(fmt.channels):
         values = _numbers(path, frame, channel, file_name[channel], problems, allow_missing=allow_missing)
-        signals[:, number] = values * fmt.factors[channel]
+        if len(problems.lines) == before:  # else the values are not used, and may not fit
+            signals[:, number] = values * fmt.factors[channel]
     if len(problems.lines) == before:
         _check_increasing(path, t, problems)
     if len(problems.lines) > before:
@@ -250,9 +248,10 @@ def _typed_frame(path: Path, columns: list[str], names: list[str]) -> pd.DataFra
 
 
 def _all_finite(frame: pd.DataFrame, channels: Sequence[str], allow_missing: bool) -> bool:
+    """Whether every value is a number float32 can hold (NaN too, for streams)."""
     t, values = frame["t"].to_numpy(), frame[list(channels)].to_numpy()
-    finite = np.isfinite(values) | (np.isnan(values) if allow_missing else False)
-    return bool(np.isfinite(t).all() and finite.all())
+    inside = np.abs(values) <= FLOAT32_MAX  # False for NaN and inf
+    return bool(np.isfinite(t).all() and (inside | (np.isnan(values) if allow_missing else False)).all())
 
 
 def _text_frame(path: Path, columns: list[str], problems: Problems) -> pd.DataFrame | None:
@@ -303,7 +302,7 @@ def _numbers(
         row = int(np.argmax(bad))
         problems.add(
             path,
-            f"{frame[name].iloc[row]!r} {what} ({int(bad.sum())} such value(s) in this column)",
+            f"{frame[name].iloc[row]!r} {what} ({_count(int(bad.sum()), 'such value')} in this column)",
             fix,
             line=row + 2,
             column=shown,
@@ -320,7 +319,7 @@ def _check_increasing(path: Path, t: np.ndarray, problems: Problems) -> None:
         problems.add(
             path,
             f"timestamp t={t[row]:g} {kind} the previous one ({t[row - 1]:g}); timestamps must increase "
-            f"strictly ({int(wrong.sum())} such step(s))",
+            f"strictly ({_count(int(wrong.sum()), 'such step')})",
             "sort the rows by t and drop repeated timestamps",
             line=row + 2,
         )
@@ -339,9 +338,8 @@ def _labels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return remap[labels.cat.codes.to_numpy()], names
 
 
-def first_line(mask: np.ndarray) -> int:
-    """The file line of the first True row (line 1 is the header)."""
-    return int(np.argmax(mask)) + 2
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def read_table(path: Path, required: list[str], optional: list[str], problems: Problems):
