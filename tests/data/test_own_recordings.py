@@ -154,7 +154,7 @@ def test_a_devices_column_names_and_millisecond_timestamps(tmp_path, compose_tra
         + ",".join([f"{a}:{b}" for a, b in zip(names, CHANNELS)] + ["timestamp_ms:t", "activity:label"])
         + "}"
     )
-    data = load(compose_train, folder, f"+data.source.columns={columns}", "+data.source.units={t:ms}")
+    data = load(compose_train, folder, f"data.source.columns={columns}", "data.source.units={t:ms}")
     assert data.rate_hz == 50 and data.input_shape == (100, 6)
     assert data.sessions[0]["duration_s"] == pytest.approx(30.0)
     assert any("column battery ignored in 5 file(s)" in note for note in data.notes)
@@ -189,9 +189,9 @@ def test_watch_with_declared_channels_selects_them(compose_train):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("+data.source.units={ax:deg/s}", r"data.source.units.ax='deg/s': not a unit of acceleration"),
-        ("+data.source.units={qx:g}", r"data.source.units: qx not in data.channels"),
-        ("+data.source.units={t:minutes}", r"data.source.units.t='minutes': expected one of s, ms, us, ns"),
+        ("data.source.units={ax:deg/s}", r"data.source.units.ax='deg/s': not a unit of acceleration"),
+        ("data.source.units={qx:g}", r"data.source.units: qx not in data.channels"),
+        ("data.source.units={t:minutes}", r"data.source.units.t='minutes': expected one of s, ms, us, ns"),
         ("data.channels=[ax,ax]", r"data.channels: channel\(s\) ax listed twice"),
         ("data.source.on_short=ignore", r"data.source.on_short='ignore': expected one of error, skip"),
     ],

@@ -179,13 +179,13 @@ def read_session(path: Path, fmt: SessionFormat, problems: Problems, *, allow_mi
         return None
     before = len(problems.lines)
     t = _numbers(path, frame, "t", file_name["t"], problems) * fmt.factors["t"]
+    if len(problems.lines) == before:
+        _check_increasing(path, t, problems)
     signals = np.empty((len(frame), len(fmt.channels)), dtype=np.float32)  # (n, C)
     for number, channel in enumerate(fmt.channels):
         values = _numbers(path, frame, channel, file_name[channel], problems, allow_missing=allow_missing)
-        if len(problems.lines) == before:  # else the values are not used, and may not fit
+        if not problems.lines[before:]:  # else the values are not used, and may not fit
             signals[:, number] = values * fmt.factors[channel]
-    if len(problems.lines) == before:
-        _check_increasing(path, t, problems)
     if len(problems.lines) > before:
         return None
     codes, names = _labels(frame)
@@ -291,7 +291,8 @@ def _numbers(
     shown = column if column == name else f"{column} ({name})"
     bad = ~np.isfinite(values)
     if allow_missing:
-        text = frame[name].astype(str).str.strip() if frame[name].dtype == object else None
+        numeric = pd.api.types.is_numeric_dtype(frame[name])
+        text = None if numeric else frame[name].astype(str).str.strip()
         missing = np.isnan(values) if text is None else text.isin(MISSING_TEXT).to_numpy()
         bad &= ~missing
     what, fix = "is not a finite number", "fill or drop these rows"
