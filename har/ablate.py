@@ -2,10 +2,13 @@
 
     har-ablate name=augmentation 'factors={augment:[none,light,strong,um2017]}' 'seeds=[0,1,2]'
 
-Writes, under the ablation folder: `results.csv` (one row per run), `summary.csv` and
-`summary.md` (mean, std and a 95% t-interval per factor combination, with the seeds and the
-split), and `ablation.png`. W&B runs share `group=<name>` and carry the factors as tags, so a
-dashboard can group by them. A finished cell is not run again when the command is repeated.
+Every run is judged by `validation` (default `subject_kfold`: k subject folds, no refit), so
+each cell has k x seeds validation scores. Writes, under the ablation folder: `results.csv`
+(one row per run), `summary.csv` and `summary.md` (mean, std and a 95% t-interval per factor
+combination, with the seeds and the split), `paired.csv` (every level against the reference
+level: the mean difference of fold validation scores, paired over folds x seeds, and its 95%
+interval; the paired test difference beside it, for reading), `ablation.png` and `paired.png`.
+W&B runs share `group=<name>`. A finished cell is not run again when the command is repeated.
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from scipy import stats
 
+from har import validation
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, check_experiment, compose
 from har.io import atomic_write, write_csv, write_text
+from har.validation.paired import compare, fold_scores
+from har.validation.paired import plot as plot_paired
 
-METRICS = ("test/macro_f1", "test/accuracy", "val/macro_f1", "epochs_trained", "seconds")
+METRICS = ("test/macro_f1", "test/accuracy", "val/macro_f1", "seconds")
 
 
 def cells(factors: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -59,6 +65,8 @@ def run_ablation(cfg: DictConfig) -> Path:
     factors = OmegaConf.to_container(cfg.factors, resolve=True)
     if not factors:
         raise ConfigError("factors: give at least one factor, e.g. 'factors={augment:[none,light]}'")
+    if cfg.validation not in validation.METHODS:
+        raise ConfigError(f"validation={cfg.validation!r}: expected one of {', '.join(validation.METHODS)}")
     root = Path(cfg.paths.output_dir)
     grid = cells(factors)
     total = len(grid) * len(cfg.seeds)
@@ -67,30 +75,62 @@ def run_ablation(cfg: DictConfig) -> Path:
         run_dir = root / "runs" / _cell_name(cell, seed)
         metrics_file = run_dir / "metrics.json"
         if not metrics_file.is_file():
-            overrides = [
-                *cfg.overrides,
-                *[f"{k}={v}" for k, v in cell.items()],
-                f"trainer.seed={seed}",
-                f"paths.output_dir={run_dir}",
-                f"paths.cache_dir={cfg.paths.cache_dir}",
-            ]
-            if cfg.logger_group:
-                overrides += [f"logger.group={cfg.name}", "logger.job_type=ablation"]
             print(f"[{number}/{total}] {_cell_name(cell, seed)}", flush=True)
-            train(compose("train", overrides))
+            train(compose("train", _run_overrides(cfg, cell, seed, run_dir)))
             backend.clear_session()
         else:
             print(f"[{number}/{total}] {_cell_name(cell, seed)}: done before, reusing", flush=True)
-        metrics = json.loads(metrics_file.read_text())
-        rows.append({**cell, "seed": seed, **{m: metrics[m] for m in METRICS}, "run": str(run_dir)})
-    write_csv(root / "results.csv", rows)
-    summary = summarise(rows, list(factors), cfg.seeds)
-    write_csv(root / "summary.csv", summary)
-    split = json.loads((Path(rows[0]["run"]) / "metrics.json").read_text())["subjects"]
-    write_text(root / "summary.md", _markdown(cfg.name, summary, list(factors), cfg.seeds, split))
-    plot(summary, list(factors), root / "ablation.png", cfg.name)
-    print((root / "summary.md").read_text())
+        rows.append(_row(cell, seed, json.loads(metrics_file.read_text()), run_dir))
+    _report(cfg, root, rows, factors)
     return root
+
+
+def _run_overrides(cfg: DictConfig, cell: dict[str, Any], seed: int, run_dir: Path) -> list[str]:
+    overrides = [f"validation={cfg.validation}"]
+    if cfg.validation != "holdout":
+        overrides.append("validation.refit=false")  # the folds judge; test is read from fold models
+    overrides += [
+        *cfg.overrides,
+        *[f"{k}={v}" for k, v in cell.items()],
+        f"trainer.seed={seed}",
+        f"paths.output_dir={run_dir}",
+        f"paths.cache_dir={cfg.paths.cache_dir}",
+    ]
+    if cfg.logger_group:
+        overrides += [f"logger.group={cfg.name}", "logger.job_type=ablation"]
+    return overrides
+
+
+def _row(cell: dict[str, Any], seed: int, metrics: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """One run's figures; test is the refit's, else the fold models' mean (reading only)."""
+    figures = {
+        "val/macro_f1": metrics["val/macro_f1"],
+        "test/macro_f1": metrics.get("test/macro_f1", metrics.get("folds/test/macro_f1")),
+        "test/accuracy": metrics.get("test/accuracy", metrics.get("folds/test/accuracy")),
+        "seconds": metrics["seconds"],
+    }
+    return {**cell, "seed": seed, **figures, "folds": fold_scores(metrics), "run": str(run_dir)}
+
+
+def _report(cfg: DictConfig, root: Path, rows: list[dict[str, Any]], factors: dict[str, list[Any]]) -> None:
+    """results.csv, summary.csv/.md, paired.csv and the two plots."""
+    names = list(factors)
+    write_csv(root / "results.csv", [{k: v for k, v in r.items() if k != "folds"} for r in rows])
+    summary = summarise(rows, names, cfg.seeds)
+    write_csv(root / "summary.csv", summary)
+    reference = {f: (cfg.reference or {}).get(f, values[0]) for f, values in factors.items()}
+    unknown = [f"{f}={v}" for f, v in reference.items() if v not in factors[f]]
+    if unknown:
+        raise ConfigError(f"reference: {', '.join(unknown)} is not a level of the factor")
+    paired = compare(rows, names, reference)
+    write_csv(root / "paired.csv", paired)
+    metrics = json.loads((Path(rows[0]["run"]) / "metrics.json").read_text())
+    text = _markdown(cfg.name, summary, names, cfg.seeds, metrics["subjects"], cfg.validation)
+    write_text(root / "summary.md", text + _paired_markdown(paired))
+    plot(summary, names, root / "ablation.png", cfg.name)
+    if paired:
+        plot_paired(paired, root / "paired.png", f"{cfg.name}: paired against the reference")
+    print((root / "summary.md").read_text())
 
 
 def summarise(rows: list[dict[str, Any]], factors: list[str], seeds: list[int]) -> list[dict[str, Any]]:
@@ -102,7 +142,9 @@ def summarise(rows: list[dict[str, Any]], factors: list[str], seeds: list[int]) 
     for key, group in groups.items():
         entry: dict[str, Any] = dict(zip(factors, key))
         entry["n_seeds"] = len(group)
-        for metric in ("test/macro_f1", "test/accuracy"):
+        for metric in ("val/macro_f1", "test/macro_f1", "test/accuracy"):
+            if any(metric not in r for r in group):
+                continue
             mean, std, half = interval([r[metric] for r in group])
             entry.update({f"{metric} mean": mean, f"{metric} std": std, f"{metric} ci95": half})
         summary.append(entry)
@@ -110,20 +152,31 @@ def summarise(rows: list[dict[str, Any]], factors: list[str], seeds: list[int]) 
 
 
 def _markdown(
-    name: str, summary: list[dict[str, Any]], factors: list[str], seeds: list[int], split: dict
+    name: str, summary: list[dict[str, Any]], factors: list[str], seeds: list[int], split: dict, method: str
 ) -> str:
+    if method == "holdout":
+        judged = f"holdout: train {' '.join(split['train'])}, val {' '.join(split['val'])}"
+        test = "test from the best checkpoint"
+    else:
+        judged = (
+            f"{len(split['folds'])} subject folds over {' '.join(split['train'])} (val = mean over folds)"
+        )
+        test = "test = mean of the fold models' test scores"
     lines = [
         f"# Ablation `{name}`",
         "",
-        f"Seeds {list(seeds)}; split by subject: train {' '.join(split['train'])}, val {' '.join(split['val'])}, "
-        f"test {' '.join(split['test'])}. Mean ± std over seeds, [95% t-interval].",
+        f"Seeds {list(seeds)}; split by subject, test subjects {' '.join(split['test'])}; {judged}; {test}. "
+        "Mean ± std over seeds, [95% t-interval].",
         "",
-        "| " + " | ".join(factors) + " | n | test macro-F1 | test accuracy |",
-        "| " + " | ".join("---" for _ in factors) + " | --- | --- | --- |",
+        "| " + " | ".join(factors) + " | n | val macro-F1 | test macro-F1 | test accuracy |",
+        "| " + " | ".join("---" for _ in factors) + " | --- | --- | --- | --- |",
     ]
     for entry in summary:
         cells_text = []
-        for metric in ("test/macro_f1", "test/accuracy"):
+        for metric in ("val/macro_f1", "test/macro_f1", "test/accuracy"):
+            if f"{metric} mean" not in entry:
+                cells_text.append("–")
+                continue
             mean, std, half = entry[f"{metric} mean"], entry[f"{metric} std"], entry[f"{metric} ci95"]
             cells_text.append(f"{mean:.3f} ± {std:.3f} [{mean - half:.3f}, {mean + half:.3f}]")
         lines.append(
@@ -132,6 +185,29 @@ def _markdown(
             + f" | {entry['n_seeds']} | "
             + " | ".join(cells_text)
             + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _paired_markdown(paired: list[dict[str, Any]]) -> str:
+    if not paired:
+        return ""
+    lines = [
+        "",
+        "## Paired against the reference level",
+        "",
+        "Difference of validation macro-F1, paired over folds x seeds (everything else equal), "
+        "with its 95% t-interval; an interval that excludes 0 is a difference the protocol can "
+        "see. The paired test difference is for reading only.",
+        "",
+        "| factor | level | reference | others | pairs | val difference [95%] | test difference |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in paired:
+        test = "–" if row["test_diff"] is None else f"{row['test_diff']:+.3f}"
+        lines.append(
+            f"| {row['factor']} | {row['level']} | {row['reference']} | {row['others'] or '–'} | {row['pairs']} | "
+            f"{row['val_diff']:+.3f} [{row['val_diff_low']:+.3f}, {row['val_diff_high']:+.3f}] | {test} |"
         )
     return "\n".join(lines) + "\n"
 

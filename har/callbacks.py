@@ -32,20 +32,27 @@ class TrainingDiverged(RuntimeError):
 
 
 class RunPruned(Exception):
-    """Raised by an epoch hook to stop a run early on purpose (sweep pruning).
+    """Raised by an epoch or fold hook to stop a run early on purpose (sweep pruning).
 
     The run is logged as pruned and finished cleanly; the exception then propagates.
+
+    Attributes:
+        step: the epoch (holdout) or the fold (cross-validation) the run was stopped after.
+        unit: "epoch" or "fold".
     """
 
     graceful = True
 
-    def __init__(self, epoch: int) -> None:
-        super().__init__(f"pruned at epoch {epoch}")
-        self.epoch = epoch
+    def __init__(self, step: int, unit: str = "epoch") -> None:
+        super().__init__(f"pruned after {unit} {step}")
+        self.step, self.unit = step, unit
 
 
 class EpochEnd(keras.callbacks.Callback):
-    """Validation metrics, progress line, best checkpoint, early stopping, hooks."""
+    """Validation metrics, progress line, best checkpoint, early stopping, hooks.
+
+    Without validation windows (a refit), every epoch is checkpointed: the last one is the model.
+    """
 
     def __init__(
         self,
@@ -58,11 +65,19 @@ class EpochEnd(keras.callbacks.Callback):
         epochs: int,
         logger,
         hooks: Sequence[EpochHook],
+        tag: str = "",
+        step_offset: int = 0,
     ):
+        """
+        Args:
+            val: the val split's batches, or None to train without validation.
+            tag: a prefix of the logged metric names and of the progress line (`fold-1/`).
+            step_offset: logger steps already used by earlier fits of the same run.
+        """
         super().__init__()
         self.data, self.val, self.checkpoint = data, val, checkpoint
         self.monitor, self.patience, self.epochs = monitor, patience, epochs
-        self.logger, self.hooks = logger, hooks
+        self.logger, self.hooks, self.tag, self.step_offset = logger, hooks, tag, step_offset
         self.best, self.best_epoch, self.history = -np.inf, 0, []
         self.started = time.perf_counter()
 
@@ -74,31 +89,88 @@ class EpochEnd(keras.callbacks.Callback):
                 f"train/loss is {loss:.4g} at epoch {epoch + 1} (diverged: NaN, inf or over "
                 f"{DIVERGED_LOSS:g}); lower optimizer.learning_rate"
             )
-        probabilities = self.model.predict(self.val, verbose=0)
         metrics = {"train/loss": loss, "train/accuracy": float(logs.get("accuracy", np.nan))}
-        metrics["val/loss"] = float(
-            keras.losses.categorical_crossentropy(
-                np.eye(len(self.data.class_names))[self.data.val.y], probabilities
-            )
-            .numpy()
-            .mean()
-        )
-        metrics.update(classification_metrics("val", self.data.val.y, probabilities, self.data.class_names))
-        score = metrics[self.monitor]
-        improved = score > self.best
+        if self.val is not None:
+            metrics.update(self._validate())
+        improved = self.val is None or metrics[self.monitor] > self.best
         if improved:
-            self.best, self.best_epoch = score, epoch + 1
+            self.best, self.best_epoch = metrics.get(self.monitor, np.nan), epoch + 1
             atomic_write(self.checkpoint, self.model.save, suffix=".keras")
-        elapsed = time.perf_counter() - self.started
-        print(
-            f"epoch {epoch + 1:>3}/{self.epochs}  train/loss {loss:.4f}  train/accuracy {metrics['train/accuracy']:.4f}  "
-            f"val/loss {metrics['val/loss']:.4f}  val/accuracy {metrics['val/accuracy']:.4f}  "
-            f"val/macro_f1 {metrics['val/macro_f1']:.4f}{'  *' if improved else '   '}  {elapsed:.0f}s",
-            flush=True,
-        )
+        self._progress(epoch + 1, metrics, improved)
         self.history.append({"epoch": epoch + 1, **metrics})
-        self.logger.log_epoch(epoch + 1, metrics)
+        self.logger.log_epoch(
+            epoch + 1, {f"{self.tag}{k}": v for k, v in metrics.items()}, step=self.step_offset + epoch + 1
+        )
         for hook in self.hooks:
             hook(epoch + 1, metrics)
-        if self.patience and epoch + 1 - self.best_epoch >= self.patience:
+        if self.val is not None and self.patience and epoch + 1 - self.best_epoch >= self.patience:
             self.model.stop_training = True
+
+    def _validate(self) -> dict[str, float]:
+        probabilities = self.model.predict(self.val, verbose=0)
+        val_y = self.data.val.y
+        loss = keras.losses.categorical_crossentropy(np.eye(len(self.data.class_names))[val_y], probabilities)
+        return {
+            "val/loss": float(loss.numpy().mean()),
+            **classification_metrics("val", val_y, probabilities, self.data.class_names),
+        }
+
+    def _progress(self, epoch: int, metrics: dict[str, float], improved: bool) -> None:
+        line = f"{self.tag}epoch {epoch:>3}/{self.epochs}  train/loss {metrics['train/loss']:.4f}  train/accuracy {metrics['train/accuracy']:.4f}"
+        if self.val is not None:
+            line += (
+                f"  val/loss {metrics['val/loss']:.4f}  val/accuracy {metrics['val/accuracy']:.4f}  "
+                f"val/macro_f1 {metrics['val/macro_f1']:.4f}{'  *' if improved else '   '}"
+            )
+        print(f"{line}  {time.perf_counter() - self.started:.0f}s", flush=True)
+
+
+class WeightAverage(keras.callbacks.Callback):
+    """An exponential moving average of the weights, swapped in at every epoch's end.
+
+    After every training step the average moves towards the current weights (every float
+    weight, batch-norm statistics included) with `decay`, ramped up from 0 early on as
+    min(decay, (1 + n) / (10 + n)) so the first steps do not freeze it at the initial weights.
+    At the end of each epoch the average replaces the weights, so the validation, the
+    checkpoint (and a refit's last epoch) see the averaged model; the raw weights come back
+    before the next epoch trains. Put it before `EpochEnd` in the callback list.
+    """
+
+    def __init__(self, decay: float) -> None:
+        super().__init__()
+        if not 0 < decay < 1:
+            raise ValueError(f"trainer.ema_decay={decay}: expected a value in (0, 1)")
+        self.decay = decay
+        self.swapped = False
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        import tensorflow as tf
+
+        self.tracked = [w for w in self.model.weights if "float" in str(w.dtype)]
+        self.average = [tf.Variable(w.value, trainable=False) for w in self.tracked]
+        self.raw = [tf.Variable(w.value, trainable=False) for w in self.tracked]
+        self.updates = tf.Variable(0.0, trainable=False)
+
+        @tf.function
+        def update() -> None:
+            self.updates.assign_add(1.0)
+            decay = tf.minimum(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
+            for average, weight in zip(self.average, self.tracked):
+                average.assign(decay * average + (1.0 - decay) * weight.value)
+
+        self.update = update
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.update()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for raw, average, weight in zip(self.raw, self.average, self.tracked):
+            raw.assign(weight.value)
+            weight.assign(average)
+        self.swapped = True
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.swapped:
+            for raw, weight in zip(self.raw, self.tracked):
+                weight.assign(raw)
+            self.swapped = False

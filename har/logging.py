@@ -30,8 +30,8 @@ class NullLogger:
     def start(self, *, run_dir: Path, name: str, config: dict[str, Any]) -> NullLogger:
         return self
 
-    def log_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
-        pass
+    def log_epoch(self, epoch: int, metrics: dict[str, float], *, step: int | None = None) -> None:
+        """One epoch's metrics; `step` (default: the epoch) keeps counting over a run's folds."""
 
     def log_summary(self, metrics: dict[str, Any]) -> None:
         pass
@@ -116,8 +116,8 @@ class WandbLogger(NullLogger):
         self.run_dir = Path(self.run.dir).parent
         return self
 
-    def log_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
-        self.run.log({"epoch": epoch, **metrics}, step=epoch)
+    def log_epoch(self, epoch: int, metrics: dict[str, float], *, step: int | None = None) -> None:
+        self.run.log({"epoch": epoch, **metrics}, step=epoch if step is None else step)
 
     def log_summary(self, metrics: dict[str, Any]) -> None:
         self.run.summary.update(metrics)

@@ -1,39 +1,46 @@
 """`train(cfg)`: one training run, from a composed config to metrics and files on disk.
 
-Everything a run writes lands in `cfg.paths.output_dir`: the best checkpoint (on
-`val/macro_f1`), `metrics.json`, the resolved `config.yaml`, `data.json` (classes, window,
-normaliser: what export needs), `history.csv` and confusion matrices, plus the VAE's quality
-report when synthetic windows join training. The test split is evaluated once, from the best
-checkpoint. What happens after each epoch is in `har.callbacks`; where training runs (threads,
-distribution strategy) in `har.devices`.
+Two ways to judge a configuration (`validation=`):
+
+- `holdout`: train on the train subjects, keep the epoch with the best `val/macro_f1` on the
+  val subjects, evaluate test once from that checkpoint.
+- `subject_kfold`: k folds over every non-test subject (`folds/fold-<i>/`, each its own run
+  with its own normaliser), whose mean validation score is the run's `val/*`; then a refit on
+  every non-test subject for the epochs the folds chose, evaluated once on test. The refit is
+  the run's `best.keras`.
+
+Everything lands in `cfg.paths.output_dir`: the checkpoint, `metrics.json`, the resolved
+`config.yaml`, `data.json` (classes, window, normaliser: what export needs), `history.csv`,
+confusion matrices, and the classical baseline's figures (`baseline/*`) beside the model's.
 """
 
 from __future__ import annotations
 
+import json
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import hydra
-import keras
-import numpy as np
-import tensorflow as tf
 from omegaconf import DictConfig, OmegaConf
 
+from har import validation
 from har.augment import build_pipeline
-from har.callbacks import EpochEnd, EpochHook, RunPruned
+from har.callbacks import EpochHook, RunPruned
 from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, check_experiment, instantiate, to_container
+from har.config import CONF_DIR, check_experiment, instantiate, to_container
+from har.data.cache import cache_key
 from har.data.dataset import WindowedData, load_windows
-from har.data.pipeline import make_dataset
 from har.devices import set_threads, strategy
-from har.io import atomic_write, write_bytes, write_csv, write_json, write_text
-from har.metrics import MACRO_F1_SCOPE, classification_metrics, confusion, plot_confusion
-from har.synth import Synthetic, synthesise
-from har.synth.quality import headline
+from har.fit import Fitted, check_trainer, compile_model, evaluate, fit_split, process_settings
+from har.io import write_csv, write_json, write_text
+from har.metrics import MACRO_F1_SCOPE
+
+# Called after every fold with (fold number, the cross-validation metrics so far); may raise
+# RunPruned to stop the run (the sweep prunes on folds under cross-validation).
+FoldHook = EpochHook
 
 
 @dataclass
@@ -45,244 +52,256 @@ class TrainResult:
     wandb_run_id: str | None = None
 
 
-def _check_trainer(trainer: DictConfig) -> None:
-    positive = ("epochs", "batch_size")
-    for key in positive:
-        if not isinstance(trainer[key], int) or trainer[key] <= 0:
-            raise ConfigError(f"trainer.{key}={trainer[key]}: expected a positive integer")
-    if trainer.patience < 0:
-        raise ConfigError(f"trainer.patience={trainer.patience}: expected >= 0")
-    if not 0 <= trainer.label_smoothing < 1:
-        raise ConfigError(f"trainer.label_smoothing={trainer.label_smoothing}: expected a value in [0, 1)")
-    choices = {
-        "class_weight": ("none", "balanced"),
-        "strategy": ("default", "mirrored"),
-        "monitor": ("val/macro_f1", "val/accuracy"),
-    }
-    for key, allowed in choices.items():
-        if trainer[key] not in allowed:
-            raise ConfigError(f"trainer.{key}={trainer[key]!r}: expected one of {', '.join(allowed)}")
+@dataclass
+class _Run:
+    """What every part of one run shares: its config, data, folder, device and logger."""
+
+    cfg: DictConfig
+    data: WindowedData
+    run_dir: Path
+    augment: Any
+    distribution: Any
+    logger: Any
+    config: dict[str, Any]
+    steps_logged: int = 0
 
 
-def build_model(cfg: DictConfig, input_shape: tuple[int, int], num_classes: int) -> keras.Model:
-    """The model of `cfg.model`; a bad parameter is a ConfigError naming `model.build`."""
-    builder = instantiate(cfg.model.build, "model.build")
-    try:
-        return builder(input_shape, num_classes)
-    except (ValueError, TypeError) as error:
-        raise ConfigError(f"model={cfg.model.name}: model.build.{error}") from None
-
-
-def _build_optimizer(cfg: DictConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    make = instantiate(cfg.optimizer, "optimizer")
-    try:
-        return make(steps_per_epoch=steps_per_epoch, epochs=int(cfg.trainer.epochs))
-    except (ValueError, TypeError) as error:
-        raise ConfigError(f"optimizer.{error}") from None
-
-
-def _class_weight(y: np.ndarray, num_classes: int, mode: str) -> dict[int, float] | None:
-    if mode == "none":
-        return None
-    counts = np.bincount(y, minlength=num_classes)
-    return {k: float(len(y) / (num_classes * max(c, 1))) for k, c in enumerate(counts)}
-
-
-def train(cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = ()) -> TrainResult:
-    """Train, checkpoint the best epoch, evaluate val and test from it, write and log results.
+def train(
+    cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = (), fold_hooks: Sequence[FoldHook] = ()
+) -> TrainResult:
+    """Train and evaluate one configuration by `cfg.validation`; write and log the results.
 
     Args:
         cfg: a composed `train.yaml`.
-        epoch_hooks: called after every epoch with (epoch, metrics); may raise to stop.
+        epoch_hooks: called after every epoch (of every fold) with (epoch, metrics); may raise.
+        fold_hooks: cross-validation only: called after every fold with (fold, metrics so far).
 
     Returns:
-        The metrics (`train/*`, `val/*`, `test/*`, `model/params`, ...) and written paths.
+        The metrics (`train/*`, `val/*`, `test/*`, `baseline/*`, `model/params`, ...) and paths.
 
     Raises:
-        ConfigError, DataError: bad config or input, before any training.
+        ConfigError, DataError: bad config or input, before anything is written.
         har.callbacks.TrainingDiverged: NaN, infinite or exploding loss.
+        har.callbacks.RunPruned: a hook stopped the run (logged as pruned first).
     """
     started = time.perf_counter()
     check_experiment(cfg, "har-train")
-    run_dir = Path(cfg.paths.output_dir)
-    trainer = cfg.trainer
-    _check_trainer(trainer)
-    if trainer.threads:
-        set_threads(int(trainer.threads))
-    distribution = strategy(trainer.strategy, int(trainer.logical_cpus))
-    if trainer.deterministic:
-        tf.config.experimental.enable_op_determinism()
+    check_trainer(cfg.trainer)
+    validation.check(cfg.validation)
+    if cfg.trainer.threads:
+        set_threads(int(cfg.trainer.threads))
+    distribution = strategy(cfg.trainer.strategy, int(cfg.trainer.logical_cpus))
+    with process_settings(cfg.trainer):
+        run = _set_up(cfg, distribution)
+        with run.logger.start(run_dir=run.run_dir, name=run.run_dir.name, config=run.config):
+            folds = validation.plan(cfg.validation, run.data)
+            try:
+                if folds:
+                    metrics, fitted = _cross_validate(run, folds, epoch_hooks, fold_hooks)
+                else:
+                    metrics, fitted = _holdout(run, epoch_hooks)
+            except RunPruned as pruned:
+                run.logger.log_summary({"pruned": True, f"pruned_after_{pruned.unit}": pruned.step})
+                print(f"pruned after {pruned.unit} {pruned.step}", flush=True)
+                raise
+            metrics["seconds"] = round(time.perf_counter() - started, 2)
+            _write_results(run, metrics, fitted)
+    return _result(run, metrics)
+
+
+def _set_up(cfg: DictConfig, distribution) -> _Run:
+    """Load the data and check every part of the config; then make the folder, write the config."""
     augment = build_pipeline(cfg.augment, cfg.data.channels)
     data = load_windows(cfg.data)
-    num_classes = len(data.class_names)
-    synthetic = synthesise(cfg.synth, data, dataset=cfg.data.name)
-    train_windows, augment_mask = data.train, None
-    if synthetic is not None:
-        train_windows = data.train.concatenate(synthetic.windows)
-        real = np.zeros(len(train_windows), dtype=bool)
-        real[: len(data.train)] = True
-        augment_mask = None if cfg.synth.augment else real
-    # Seeded after the VAE, so a run is the same whether its VAE was trained or cached.
-    keras.utils.set_random_seed(int(trainer.seed))
-    policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_float16" if trainer.mixed_precision else "float32")
-    try:
-        with distribution.scope():
-            model = build_model(cfg, data.input_shape, num_classes)
-            steps = int(np.ceil(len(train_windows) / trainer.batch_size))
-            optimizer = _build_optimizer(cfg, steps)
-            model.compile(
-                optimizer=optimizer,
-                loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(trainer.label_smoothing)),
-                metrics=["accuracy"],
-            )
-    finally:
-        keras.mixed_precision.set_global_policy(policy)
-    logger = instantiate(cfg.logger, "logger")  # every part of the config is checked before a write
+    compile_model(cfg, data, 1, distribution)  # a bad model or optimizer value stops us here
+    if "_target_" in cfg.baseline:
+        instantiate(cfg.baseline, "baseline")
+    logger = instantiate(cfg.logger, "logger")
+    run_dir = Path(cfg.paths.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config = to_container(cfg)
     write_text(run_dir / "config.yaml", OmegaConf.to_yaml(config))
-    write_json(
-        run_dir / "data.json",
-        {**data.summary(), "normaliser": data.normaliser.to_dict(), "dataset": cfg.data.name},
+    return _Run(cfg, data, run_dir, augment, distribution, logger, config)
+
+
+def _fit(
+    run: _Run, data: WindowedData, out_dir: Path, hooks, *, epochs: int | None = None, tag: str = ""
+) -> Fitted:
+    fitted = fit_split(
+        run.cfg,
+        data,
+        out_dir,
+        augment=run.augment,
+        distribution=run.distribution,
+        logger=run.logger,
+        hooks=hooks,
+        epochs=epochs,
+        tag=tag,
+        step_offset=run.steps_logged,
     )
-    seed = int(trainer.seed)
-    train_ds = make_dataset(
-        train_windows,
-        data.normaliser,
-        batch_size=trainer.batch_size,
-        training=True,
-        seed=seed,
-        augment=augment,
-        num_classes=num_classes,
-        mixup_alpha=float(cfg.augment.mixup_alpha),
-        augment_mask=augment_mask,
-    )
-    val_ds = make_dataset(data.val, data.normaliser, batch_size=256, training=False)
-    checkpoint = run_dir / "best.keras"
-    with logger.start(run_dir=run_dir, name=run_dir.name, config=config):
-        synth_metrics = _report_synthetic(synthetic, run_dir, logger)
+    run.steps_logged += len(fitted.history)
+    return fitted
+
+
+def _holdout(run: _Run, epoch_hooks) -> tuple[dict[str, Any], Fitted]:
+    """One fit on the configured split; val and test from its best checkpoint."""
+    data = run.data
+    write_json(run.run_dir / "data.json", _data_json(run.cfg, data))
+    fitted = _fit(run, data, run.run_dir, epoch_hooks)
+    metrics = {
+        "validation": "holdout",
+        **fitted.train_metrics,
+        **evaluate(fitted.checkpoint, data, ("val", "test"), run.run_dir, run.logger),
+        **_baseline(run, data, ("val", "test")),
+    }
+    return metrics, fitted
+
+
+def _cross_validate(
+    run: _Run, folds: list[validation.Fold], epoch_hooks, fold_hooks
+) -> tuple[dict[str, Any], Fitted | None]:
+    """Every fold (reusing finished ones), then the refit when `validation.refit` is on."""
+    fold_metrics: list[dict[str, Any]] = []
+    for fold in folds:
         print(
-            f"{cfg.data.name}: {len(data.train)} train (+{len(train_windows) - len(data.train)} synthetic) / "
-            f"{len(data.val)} val / {len(data.test)} test windows; "
-            f"model {cfg.model.name}, {model.count_params():,} parameters; run {run_dir}",
+            f"{fold.name}/{len(folds)}: val subjects {' '.join(fold.subjects['val'])}; "
+            f"train {' '.join(fold.subjects['train'])}",
             flush=True,
         )
-        epoch_end = EpochEnd(
-            data=data,
-            val=val_ds,
-            checkpoint=checkpoint,
-            monitor=trainer.monitor,
-            patience=int(trainer.patience),
-            epochs=int(trainer.epochs),
-            logger=logger,
-            hooks=epoch_hooks,
-        )
-        warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")  # ours is tf.data
-        try:
-            model.fit(
-                train_ds,
-                epochs=int(trainer.epochs),
-                verbose=0,
-                callbacks=[epoch_end],
-                class_weight=_class_weight(train_windows.y, num_classes, trainer.class_weight),
-            )
-        except RunPruned as pruned:
-            logger.log_summary(
-                {"pruned": True, "pruned_at_epoch": pruned.epoch, "best/val/macro_f1": epoch_end.best}
-            )
-            print(f"pruned at epoch {pruned.epoch} (best {trainer.monitor} {epoch_end.best:.4f})", flush=True)
-            raise
-        metrics = _evaluate_best(checkpoint, data, run_dir, logger, epoch_end)
+        fold_metrics.append(_run_fold(run, fold, epoch_hooks))
+        for hook in fold_hooks:
+            hook(fold.number, validation.combine(fold_metrics))
+    metrics: dict[str, Any] = {"validation": "subject_kfold", **validation.combine(fold_metrics)}
+    print(
+        f"cross-validation: val/macro_f1 {metrics['val/macro_f1']:.4f} ± {metrics['cv/val/macro_f1_std']:.4f} "
+        f"over {len(folds)} folds (baseline {metrics.get('baseline/val/macro_f1', float('nan')):.4f})",
+        flush=True,
+    )
+    subjects = validation.refit_subjects(run.data)
+    metrics["subjects"] = {**subjects, "folds": [fold.subjects["val"] for fold in folds]}
+    if not run.cfg.validation.refit:
+        return metrics, None
+    epochs = validation.refit_epochs([m["best_epoch"] for m in fold_metrics], run.cfg.validation.refit_epochs)
+    data = run.data.resplit(subjects, empty_val=True)
+    write_json(run.run_dir / "data.json", _data_json(run.cfg, data))
+    print(
+        f"refit: every non-test subject for {epochs} epochs ({run.cfg.validation.refit_epochs} best epoch of the folds)",
+        flush=True,
+    )
+    fitted = _fit(run, data, run.run_dir, epoch_hooks, epochs=epochs, tag="refit/")
+    metrics.update(
+        {
+            "refit/epochs": epochs,
+            **fitted.train_metrics,
+            **evaluate(fitted.checkpoint, data, ("test",), run.run_dir, run.logger),  # test, once
+            **_baseline(run, data, ("test",)),
+        }
+    )
+    return metrics, fitted
+
+
+def _run_fold(run: _Run, fold: validation.Fold, epoch_hooks) -> dict[str, Any]:
+    """One fold's metrics: trained now, or read back when an identical fold already finished."""
+    fold_dir = run.run_dir / "folds" / fold.name
+    fingerprint = _fold_fingerprint(run.config, fold)
+    done = fold_dir / "metrics.json"
+    if done.is_file():
+        previous = json.loads(done.read_text())
+        if previous.get("fingerprint") == fingerprint:
+            print(f"{fold.name}: finished before, reusing {done}", flush=True)
+            return previous
+    data = run.data.resplit(fold.subjects)
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    write_json(fold_dir / "data.json", _data_json(run.cfg, data))
+    fitted = _fit(run, data, fold_dir, epoch_hooks, tag=f"{fold.name}/")
+    splits = ("val", "test") if run.cfg.validation.test_fold_models else ("val",)
+    metrics = {
+        **fitted.train_metrics,
+        **evaluate(fitted.checkpoint, data, splits, fold_dir, run.logger, tag=f"{fold.name}/"),
+        **_baseline(run, data, splits),
+        "best_epoch": fitted.best_epoch,
+        "epochs_trained": len(fitted.history),
+        "subjects": data.subjects,
+        "fingerprint": fingerprint,
+    }
+    write_csv(fold_dir / "history.csv", fitted.history)
+    write_json(done, metrics)
+    return metrics
+
+
+def _fold_fingerprint(config: dict[str, Any], fold: validation.Fold) -> str:
+    """What makes a finished fold reusable: the config (but where it is written, how it is
+    logged and whether a refit follows) and the fold's subjects."""
+    relevant = {k: v for k, v in config.items() if k not in ("paths", "logger")}
+    relevant["validation"] = {k: v for k, v in config["validation"].items() if k != "refit"}
+    return cache_key({"config": relevant, "subjects": fold.subjects})
+
+
+def _baseline(run: _Run, data: WindowedData, splits: Sequence[str]) -> dict[str, Any]:
+    """The forest's `baseline/*` on the same windows, unless `baseline=none`."""
+    if "_target_" not in run.cfg.baseline:  # baseline=none
+        return {}
+    return instantiate(run.cfg.baseline, "baseline").fit_score(
+        data.train,
+        {split: data.split(split) for split in splits},
+        class_names=data.class_names,
+        channels=list(data.channels),
+        threads=run.cfg.trainer.threads,
+    )
+
+
+def _data_json(cfg: DictConfig, data: WindowedData) -> dict[str, Any]:
+    return {**data.summary(), "normaliser": data.normaliser.to_dict(), "dataset": cfg.data.name}
+
+
+def _write_results(run: _Run, metrics: dict[str, Any], fitted: Fitted | None) -> None:
+    """metrics.json, history.csv, the W&B summary and checkpoint artifact; the closing line."""
+    if fitted is not None:
         metrics.update(
             {
-                "model/params": int(model.count_params()),
-                "epochs_trained": len(epoch_end.history),
-                "best_epoch": epoch_end.best_epoch,
-                "seed": seed,
-                "seconds": round(time.perf_counter() - started, 2),
-                "subjects": data.subjects,
-                "macro_f1_scope": MACRO_F1_SCOPE,
-                **synth_metrics,
+                "model/params": fitted.params,
+                "epochs_trained": len(fitted.history),
+                "best_epoch": fitted.best_epoch,
+                **fitted.synth,
             }
         )
-        write_json(run_dir / "metrics.json", metrics)
-        write_csv(run_dir / "history.csv", epoch_end.history)
-        logger.log_summary({k: v for k, v in metrics.items() if k != "subjects"})
-        logger.log_artifact(
-            checkpoint,
-            name=f"model-{run_dir.name}",
+        write_csv(run.run_dir / "history.csv", fitted.history)
+    metrics.setdefault("subjects", run.data.subjects)
+    metrics["seed"] = int(run.cfg.trainer.seed)
+    metrics["macro_f1_scope"] = MACRO_F1_SCOPE
+    write_json(run.run_dir / "metrics.json", metrics)
+    run.logger.log_summary(
+        {k: v for k, v in metrics.items() if k not in ("subjects", "cv/folds", "baseline/windows")}
+    )
+    if fitted is not None:
+        run.logger.log_artifact(
+            fitted.checkpoint,
+            name=f"model-{run.run_dir.name}",
             type="model",
             metadata={"test/macro_f1": metrics["test/macro_f1"]},
         )
-    print(
-        f"test/accuracy {metrics['test/accuracy']:.4f}  test/macro_f1 {metrics['test/macro_f1']:.4f}  "
-        f"(best epoch {epoch_end.best_epoch}, {metrics['seconds']:.0f}s)  -> {run_dir}",
-        flush=True,
+        print(
+            f"test/accuracy {metrics['test/accuracy']:.4f}  test/macro_f1 {metrics['test/macro_f1']:.4f}  "
+            f"baseline test/macro_f1 {metrics.get('baseline/test/macro_f1', float('nan')):.4f}  "
+            f"(best epoch {fitted.best_epoch}, {metrics['seconds']:.0f}s)  -> {run.run_dir}",
+            flush=True,
+        )
+    else:
+        print(f"folds only (validation.refit=false): no test evaluation  -> {run.run_dir}", flush=True)
+
+
+def _result(run: _Run, metrics: dict[str, Any]) -> TrainResult:
+    names = ("best.keras", "metrics.json", "config.yaml", "data.json", "history.csv", "confusion_test.png")
+    paths = {name: run.run_dir / name for name in names if (run.run_dir / name).exists()}
+    return TrainResult(
+        metrics, run.run_dir, run.run_dir / "best.keras", paths, getattr(run.logger, "run_id", None)
     )
-    paths = {
-        name: run_dir / name
-        for name in (
-            "best.keras",
-            "metrics.json",
-            "config.yaml",
-            "data.json",
-            "history.csv",
-            "confusion_test.png",
-        )
-    }
-    return TrainResult(metrics, run_dir, checkpoint, paths, getattr(logger, "run_id", None))
-
-
-def _report_synthetic(synthetic: Synthetic | None, run_dir: Path, logger) -> dict[str, Any]:
-    """Copy the VAE's quality report into the run folder and log it; the `synth/*` metrics."""
-    if synthetic is None:
-        return {"synth/windows": 0}
-    metrics: dict[str, Any] = {
-        "synth/windows": len(synthetic.windows),
-        "synth/per_class": synthetic.counts,
-        "synth/vae": synthetic.vae.path.name,
-        "synth/vae_cache_hit": synthetic.vae.hit,
-    }
-    quality = synthetic.vae.quality
-    if quality is not None:
-        write_json(run_dir / "synth_quality.json", quality)
-        write_bytes(run_dir / "synth_quality.png", (synthetic.vae.path / "quality.png").read_bytes())
-        logger.log_image("synth/quality", run_dir / "synth_quality.png")
-        metrics.update(headline(quality))
-    logger.log_summary({k: v for k, v in metrics.items() if k != "synth/per_class"})
-    return metrics
-
-
-def _evaluate_best(
-    checkpoint: Path, data: WindowedData, run_dir: Path, logger, epoch_end: EpochEnd
-) -> dict[str, Any]:
-    """Val and test metrics of the best checkpoint (the only time test is looked at)."""
-    model = keras.models.load_model(checkpoint)
-    best_row = epoch_end.history[epoch_end.best_epoch - 1]
-    metrics: dict[str, Any] = {k: v for k, v in best_row.items() if k.startswith("train/")}
-    for split in ("val", "test"):
-        windows = data.split(split)
-        probabilities = model.predict(
-            make_dataset(windows, data.normaliser, batch_size=256, training=False), verbose=0
-        )
-        metrics.update(classification_metrics(split, windows.y, probabilities, data.class_names))
-        matrix = confusion(windows.y, probabilities, len(data.class_names))
-        atomic_write(run_dir / f"confusion_{split}.npy", lambda p, m=matrix: np.save(p, m), suffix=".npy")
-        image = plot_confusion(
-            matrix,
-            data.class_names,
-            run_dir / f"confusion_{split}.png",
-            f"{split}: macro-F1 {metrics[f'{split}/macro_f1']:.3f}",
-        )
-        logger.log_confusion(split, windows.y, probabilities.argmax(axis=1), data.class_names, image)
-    return metrics
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="train", version_base="1.3")
 @exit_on_user_error
 def main(cfg: DictConfig) -> float:
-    return train(cfg).metrics["test/macro_f1"]
+    return train(cfg).metrics.get("test/macro_f1", float("nan"))
 
 
 if __name__ == "__main__":

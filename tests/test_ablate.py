@@ -43,6 +43,15 @@ def test_grid_summary_and_resume(tmp_path, session_cache, capsys):
         "95% t-interval" in (root / "summary.md").read_text()
         and (root / "ablation.png").stat().st_size > 5000
     )
+    paired = list(csv.DictReader((root / "paired.csv").read_text().splitlines()))
+    assert [(r["factor"], r["level"], r["reference"], r["pairs"]) for r in paired] == [
+        ("augment", "light", "none", "6")  # 2 seeds x 3 subject folds, paired
+    ]
+    assert (
+        float(paired[0]["val_diff_low"]) <= float(paired[0]["val_diff"]) <= float(paired[0]["val_diff_high"])
+    )
+    assert "Paired against the reference level" in (root / "summary.md").read_text()
+    assert (root / "paired.png").stat().st_size > 5000
     capsys.readouterr()
     run_ablation(cfg)  # everything done: nothing is trained again
     assert capsys.readouterr().out.count("done before, reusing") == 4

@@ -58,6 +58,9 @@ def test_train_writes_everything_and_wandb_has_it(compose_train):
     assert [row["epoch"] for row in history] == [1, 2]
     assert [row["val/macro_f1"] for row in history] == pytest.approx([f1 for _, f1 in seen])
     assert run["summary"]["test/macro_f1"] == pytest.approx(metrics["test/macro_f1"])
+    # the forest baseline beside the model: metrics.json and W&B alike
+    assert 0 < metrics["baseline/test/macro_f1"] <= 1 and metrics["baseline/windows"]["test"]["count"] == 1002
+    assert run["summary"]["baseline/test/macro_f1"] == pytest.approx(metrics["baseline/test/macro_f1"])
     assert not (Path.home() / ".config" / "wandb").exists() or os.environ.get("CI") != "true"
 
 

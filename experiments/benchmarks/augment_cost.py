@@ -19,7 +19,7 @@ from har.augment import build_pipeline
 from har.config import compose
 from har.data.dataset import load_windows
 from har.data.pipeline import make_dataset
-from har.train import build_model
+from har.fit import build_model
 
 
 def make_run(augment_name: str, cache_dir: str):

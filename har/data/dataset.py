@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,10 @@ class WindowedData:
     window: int
     hop: int
     recordings_per_split: dict[str, int] = field(default_factory=dict)
+    pool: WindowSet | None = None  # every window of every subject, before any split
+    recording_subjects: np.ndarray | None = None  # (R,) the subject of each recording
+    train_fraction: float = 1.0
+    seed: int = 0
     cache_path: Path | None = None
     cache_hit: bool = False
     seconds: float = 0.0
@@ -66,6 +70,43 @@ class WindowedData:
 
     def split(self, name: str) -> WindowSet:
         return {"train": self.train, "val": self.val, "test": self.test}[name]
+
+    def resplit(self, subjects: dict[str, list[str]], *, empty_val: bool = False) -> WindowedData:
+        """The same windows split by other subjects, with a normaliser fit on the new train.
+
+        How folds and refits are made: `train_fraction` applies to the new train split, and
+        nothing is read from disk again.
+
+        Args:
+            subjects: train, val and test subject lists (disjoint).
+            empty_val: allow a val split without subjects (a refit on every non-test subject).
+
+        Raises:
+            DataError: a split without windows, or a class without train windows.
+        """
+        if self.pool is None:
+            raise ValueError("these windows were not loaded by load_windows: nothing to resplit")
+        splits = {name: self.pool.subset(np.isin(self.pool.groups, subjects[name])) for name in SPLITS}
+        splits["train"] = _reduce_train(splits["train"], self.train_fraction, self.seed)
+        for name, windows in splits.items():
+            if len(windows) == 0 and not (name == "val" and empty_val and not subjects[name]):
+                raise DataError(
+                    f"data.split: split {name!r} (subjects {', '.join(subjects[name])}) has no windows"
+                )
+        missing = [c for i, c in enumerate(self.class_names) if not (splits["train"].y == i).any()]
+        if missing:
+            raise DataError(
+                f"class(es) {', '.join(missing)} have no windows in train (subjects "
+                f"{', '.join(subjects['train'])}); change data.split or drop the class"
+            )
+        recordings = self.recording_subjects
+        return replace(
+            self,
+            **splits,
+            subjects={name: list(subjects[name]) for name in SPLITS},
+            normaliser=Normaliser.fit(splits["train"].X),
+            recordings_per_split={n: int(np.isin(recordings, subjects[n]).sum()) for n in SPLITS},
+        )
 
     @property
     def input_shape(self) -> tuple[int, int]:
@@ -81,6 +122,7 @@ class WindowedData:
                 "subjects": self.subjects[name],
                 "recordings": self.recordings_per_split.get(name, 0),
                 "windows": len(windows),
+                "sha256": windows.sha256(),
                 "per_class": {c: counts.get(i, 0) for i, c in enumerate(self.class_names)},
             }
         return {
@@ -217,40 +259,35 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
     notes = about["notes"] + _coverage_notes(subjects, classes, class_names)
     for note in notes:
         print(f"note: {note}", file=sys.stderr, flush=True)
-    everything = WindowSet(arrays["X"], arrays["y"], arrays["groups"])
-    splits = {name: everything.subset(np.isin(everything.groups, subjects[name])) for name in SPLITS}
-    splits["train"] = _reduce_train(splits["train"], float(data_cfg.train_fraction), int(data_cfg.split.seed))
-    for name, windows in splits.items():
-        if len(windows) == 0:
-            raise DataError(
-                f"data.split: split {name!r} (subjects {', '.join(subjects[name])}) has no windows"
-            )
-    missing = [c for i, c in enumerate(class_names) if not (splits["train"].y == i).any()]
-    if missing:
-        raise DataError(
-            f"class(es) {', '.join(missing)} have no windows in train (subjects "
-            f"{', '.join(subjects['train'])}); change data.split or drop the class"
-        )
-    recording_subjects = arrays["recording_subjects"]
     rate = float(arrays["rate_hz"])
     split_of = {subject: name for name in SPLITS for subject in subjects[name]}
-    return WindowedData(
-        **splits,
+    data = WindowedData(
+        **_empty_splits(arrays["X"].shape[1:]),
         class_names=class_names,
         subjects=subjects,
-        normaliser=Normaliser.fit(splits["train"].X),
+        normaliser=Normaliser(np.zeros(0, np.float32), np.ones(0, np.float32)),
         rate_hz=rate,
         window=samples_per(data_cfg.window_s, rate),
         hop=samples_per(data_cfg.hop_s, rate),
-        recordings_per_split={n: int(np.isin(recording_subjects, subjects[n]).sum()) for n in SPLITS},
+        pool=WindowSet(arrays["X"], arrays["y"], arrays["groups"]),
+        recording_subjects=arrays["recording_subjects"],
+        train_fraction=float(data_cfg.train_fraction),
+        seed=int(data_cfg.split.seed),
         cache_path=path if use_cache else None,
         cache_hit=hit,
-        seconds=time.perf_counter() - started,
         channels=tuple(arrays["channels"].tolist()),
         units=about["units"],
         sessions=[{**session, "split": split_of.get(session["subject"])} for session in about["sessions"]],
         notes=notes,
     )
+    data = data.resplit(subjects)
+    data.seconds = time.perf_counter() - started
+    return data
+
+
+def _empty_splits(shape: tuple[int, ...]) -> dict[str, WindowSet]:
+    empty = WindowSet(np.zeros((0, *shape), np.float32), np.zeros(0, np.int64), np.zeros(0, str))
+    return {name: empty for name in SPLITS}
 
 
 def _split(

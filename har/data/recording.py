@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +144,14 @@ class WindowSet:
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def sha256(self) -> str:
+        """A digest of the windows, labels and subjects: equal digests, equal windows."""
+        digest = hashlib.sha256()
+        for array in (self.X, self.y, self.groups.astype(str)):
+            digest.update(str((array.dtype.str, array.shape)).encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
 
     def subset(self, mask: np.ndarray) -> WindowSet:
         return WindowSet(self.X[mask], self.y[mask], self.groups[mask])

@@ -28,6 +28,7 @@ from har.export import evaluate
 from har.export.bundle import write_bundle
 from har.export.convert import make_interpreter, run_tflite, to_tflite
 from har.export.report import comparison_markdown, print_table
+from har.models import load
 
 
 class ExportGuardError(RuntimeError):
@@ -72,7 +73,7 @@ def _load_run(run_dir: Path) -> tuple[DictConfig, keras.Model]:
         raise ConfigError(f"run_dir={run_dir}: not a finished har-train run (missing {', '.join(missing)})")
     run_cfg = OmegaConf.load(run_dir / "config.yaml")
     try:
-        model = keras.models.load_model(run_dir / "best.keras")
+        model = load(run_dir / "best.keras")
     except Exception as error:  # keras, zipfile and h5py raise many types for a damaged file
         raise ConfigError(
             f"{run_dir / 'best.keras'}: cannot be loaded ({type(error).__name__}: {str(error)[:200]})"

@@ -4,3 +4,16 @@ Builders are pure: functional, uncompiled, no seeding, no globals. Their output 
 softmax, so mixed precision and TFLite conversion see the same head. Each raises
 ValueError naming the parameter when the window is too short for the architecture.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def load(path: str | Path, *, compile: bool = True):
+    """A saved model, with har's own layers (`har.models.layers`) known to Keras."""
+    import keras
+
+    import har.models.layers  # noqa: F401  (registers the layers)
+
+    return keras.models.load_model(path, compile=compile)

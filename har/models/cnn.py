@@ -6,6 +6,7 @@ import keras
 from keras import layers
 
 from har.models._checks import check_length, check_positive, check_rate
+from har.models.layers import statistics_branch
 
 
 def build(
@@ -18,6 +19,8 @@ def build(
     convs_per_block: int = 2,
     dense_units: int = 128,
     dropout_rate: float = 0.3,
+    statistics: bool = False,
+    statistics_units: int = 32,
 ) -> keras.Model:
     """Conv blocks whose width doubles per block (`width`, 2x, 4x, ...), each halving time.
 
@@ -30,8 +33,17 @@ def build(
         convs_per_block: convolutions (conv, batch norm, ReLU) before each pooling.
         dense_units: width of the dense layer before the softmax; 0 for none.
         dropout_rate: dropout after each block and the dense layer.
+        statistics: join a side input of window statistics (per channel mean, std, min, max,
+            `har.models.layers.WindowStatistics`) to the pooled convolutional features.
+        statistics_units: width of the side input's dense layer.
     """
-    check_positive(depth=depth, width=width, kernel_size=kernel_size, convs_per_block=convs_per_block)
+    check_positive(
+        depth=depth,
+        width=width,
+        kernel_size=kernel_size,
+        convs_per_block=convs_per_block,
+        statistics_units=statistics_units,
+    )
     check_rate(dropout_rate=dropout_rate)
     check_length(input_shape[0], 2**depth, f"model depth={depth} (pooling by 2 per block)")
     inputs = keras.Input(shape=input_shape, name="window")  # (B, T, C)
@@ -45,6 +57,8 @@ def build(
         x = layers.MaxPooling1D(2)(x)  # (B, T / 2^(block+1), filters)
         x = layers.Dropout(dropout_rate)(x)
     x = layers.GlobalAveragePooling1D()(x)  # (B, filters)
+    if statistics:
+        x = layers.Concatenate()([x, statistics_branch(inputs, statistics_units)])  # (B, filters + units)
     if dense_units:
         x = layers.Dense(dense_units, activation="relu")(x)
         x = layers.Dropout(dropout_rate)(x)

@@ -6,6 +6,7 @@ import keras
 from keras import layers
 
 from har.models._checks import check_length, check_positive, check_rate
+from har.models.layers import statistics_branch
 
 
 def _block(x, filters: int, kernel_sizes: tuple[int, ...]):
@@ -28,6 +29,8 @@ def build(
     filters: tuple[int, ...] = (32, 64, 64),
     kernel_sizes: tuple[int, ...] = (7, 5, 3),
     dropout_rate: float = 0.2,
+    statistics: bool = False,
+    statistics_units: int = 32,
 ) -> keras.Model:
     """One residual block per entry of `filters`; each block convolves with `kernel_sizes`.
 
@@ -37,10 +40,16 @@ def build(
         filters: filters of each residual block.
         kernel_sizes: kernels of the convolutions inside a block.
         dropout_rate: dropout before the softmax.
+        statistics: join a side input of window statistics (per channel mean, std, min, max,
+            `har.models.layers.WindowStatistics`) to the pooled residual features.
+        statistics_units: width of the side input's dense layer.
     """
     filters, kernel_sizes = tuple(filters), tuple(kernel_sizes)
     check_positive(
-        blocks=len(filters), convs=len(kernel_sizes), **{f"filters[{i}]": f for i, f in enumerate(filters)}
+        blocks=len(filters),
+        convs=len(kernel_sizes),
+        statistics_units=statistics_units,
+        **{f"filters[{i}]": f for i, f in enumerate(filters)},
     )
     check_rate(dropout_rate=dropout_rate)
     check_length(input_shape[0], max(kernel_sizes), f"kernel_sizes={list(kernel_sizes)}")
@@ -48,7 +57,9 @@ def build(
     x = inputs
     for block_filters in filters:
         x = _block(x, block_filters, kernel_sizes)  # (B, T, block_filters)
-    x = layers.GlobalAveragePooling1D()(x)
+    x = layers.GlobalAveragePooling1D()(x)  # (B, filters[-1])
+    if statistics:
+        x = layers.Concatenate()([x, statistics_branch(inputs, statistics_units)])  # (B, filters[-1] + units)
     x = layers.Dropout(dropout_rate)(x)
     outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="resnet1d")

@@ -26,9 +26,10 @@ from optuna.trial import TrialState
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate
 from har.io import write_text
+from har.sweep.objective import refit_trial
 from har.sweep.space import parse_space
 from har.sweep.storage import make_storage
-from har.sweep.summary import summarise
+from har.sweep.summary import best_trials, summarise
 
 
 @dataclass
@@ -67,6 +68,7 @@ def worker_config(cfg: DictConfig) -> DictConfig:
             "search_space": OmegaConf.to_container(space_cfg, resolve=True),
             "search_space_name": str(sweep.search_space),
             "train_overrides": list(sweep.train_overrides),
+            "refit": str(sweep.refit),
             "logger_group": bool(sweep.logger_group),
             "paths": {
                 "root": str(Path(cfg.paths.root).resolve()),
@@ -182,6 +184,8 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     broken = [i for i, (p, _) in enumerate(processes) if p.returncode != 0]
     if broken:
         print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
+    if cfg.sweep.refit == "best" and (best := best_trials(study)):
+        refit_trial(best[min(int(cfg.sweep.pareto_index), len(best) - 1)], worker_cfg)
     summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
     print((sweep_dir / "summary.md").read_text(), flush=True)
     bundle = None

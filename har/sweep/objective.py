@@ -21,18 +21,37 @@ from omegaconf import DictConfig
 from har.config import compose
 from har.sweep import space as search_space
 
+# Metrics kept with every trial. Test figures are there to be read, never to choose: the
+# objective is a validation metric. Under cross-validation `val/*` is the fold mean,
+# `folds/test/*` the fold models' mean test score, `test/*` the refit's (when there is one).
+RECORDED = (
+    "validation",
+    "model/params",
+    "epochs_trained",
+    "best_epoch",
+    "cv/val/macro_f1_std",
+    "test/macro_f1",
+    "test/accuracy",
+    "folds/test/macro_f1",
+    "folds/test/accuracy",
+    "baseline/val/macro_f1",
+    "baseline/test/macro_f1",
+    "baseline/test/accuracy",
+    "folds/baseline/test/macro_f1",
+)
+
 # Objectives computed after training from the best checkpoint rather than read from metrics.
 TFLITE_OBJECTIVES = ("tflite/latency_ms", "tflite/size_kb")
 
 
 def _tflite_objectives(run_dir: Path, input_shape: tuple[int, int]) -> dict[str, float]:
-    import keras
     import numpy as np
 
     from har.export.convert import to_tflite
     from har.export.evaluate import tflite_latency
+    from har.models import load
 
-    content = to_tflite(keras.models.load_model(run_dir / "best.keras"), "float16")
+    content = to_tflite(load(run_dir / "best.keras"), "float16")
     p50, _ = tflite_latency(content, np.zeros((1, *input_shape), np.float32), invocations=300, warmup=30)
     return {"tflite/latency_ms": p50, "tflite/size_kb": len(content) / 1024}
 
@@ -55,6 +74,40 @@ def _size_tensorflow_pools() -> None:
         return
 
 
+def trial_config(cfg: DictConfig, overrides: list[str], run_dir: Path, *, job_type: str) -> DictConfig:
+    """The train config of a trial: the sweep's train overrides, then the trial's own."""
+    return compose(
+        "train",
+        [
+            *cfg.train_overrides,
+            *overrides,
+            f"paths.root={cfg.paths.root}",
+            f"paths.output_dir={run_dir}",
+            f"paths.cache_dir={cfg.paths.cache_dir}",
+            f"logger.group={cfg.study}" if cfg.logger_group else "logger.group=null",
+            f"logger.job_type={job_type}",
+        ],
+    )
+
+
+def refit_trial(trial: optuna.trial.FrozenTrial, cfg: DictConfig) -> dict[str, Any] | None:
+    """Refit a cross-validated trial that ran its folds only (`sweep.refit=best`).
+
+    The trial's finished folds are read back from its run folder, so only the refit trains:
+    every non-test subject, for the epochs its folds chose, evaluated once on test. Returns
+    the run's metrics, or None when the trial needs no refit (holdout, or refit already).
+    """
+    from har.train import train
+
+    run_dir = Path(trial.user_attrs["run_dir"])
+    if trial.user_attrs.get("validation", "holdout") == "holdout" or "test/macro_f1" in trial.user_attrs:
+        return None
+    train_cfg = trial_config(cfg, list(trial.user_attrs["overrides"]), run_dir, job_type="refit")
+    train_cfg.validation.refit = True
+    print(f"refit of the best trial {trial.number} on every non-test subject -> {run_dir}", flush=True)
+    return train(train_cfg).metrics
+
+
 def run_trial(
     trial: optuna.Trial, cfg: DictConfig, params: list[search_space.Param], sweep_dir: Path
 ) -> list[float]:
@@ -70,36 +123,33 @@ def run_trial(
     run_dir = sweep_dir / "trials" / f"{trial.number:04d}"
     trial.set_user_attr("overrides", overrides)
     trial.set_user_attr("run_dir", str(run_dir))
-    train_cfg = compose(
-        "train",
-        [
-            *cfg.train_overrides,
-            *overrides,
-            f"paths.root={cfg.paths.root}",
-            f"paths.output_dir={run_dir}",
-            f"paths.cache_dir={cfg.paths.cache_dir}",
-            f"logger.group={cfg.study}" if cfg.logger_group else "logger.group=null",
-            "logger.job_type=trial",
-        ],
-    )
+    train_cfg = trial_config(cfg, overrides, run_dir, job_type="trial")
+    if train_cfg.validation.name != "holdout" and cfg.refit == "best":
+        train_cfg.validation.refit = False  # folds only; the sweep refits its best trial
     objectives = list(cfg.objectives)
     single = len(objectives) == 1
     monitor = objectives[0]
 
-    def report(epoch: int, metrics: dict[str, float]) -> None:
+    # The pruner's step: the epoch under holdout; the fold under cross-validation, where the
+    # value reported after fold i is the mean over folds 1..i (the trial's value so far).
+    by_fold = train_cfg.validation.name != "holdout"
+
+    def report(step: int, metrics: dict[str, float]) -> None:
         if not single or monitor not in metrics:
             return
-        trial.report(metrics[monitor], epoch)
+        trial.report(metrics[monitor], step)
         if trial.should_prune():
-            raise RunPruned(epoch)
+            raise RunPruned(step, "fold" if by_fold else "epoch")
 
+    hooks = {"fold_hooks": [report]} if by_fold else {"epoch_hooks": [report]}
     started = time.perf_counter()
     try:
-        result = train(train_cfg, epoch_hooks=[report])
+        result = train(train_cfg, **hooks)
     except RunPruned as pruned:
-        trial.set_user_attr("pruned_at_epoch", pruned.epoch)
-        trial.set_user_attr("epochs_trained", pruned.epoch)
-        raise optuna.TrialPruned(f"pruned at epoch {pruned.epoch}") from None
+        trial.set_user_attr(f"pruned_after_{pruned.unit}", pruned.step)
+        if pruned.unit == "epoch":
+            trial.set_user_attr("epochs_trained", pruned.step)
+        raise optuna.TrialPruned(str(pruned)) from None
     finally:
         backend.clear_session()
         trial.set_user_attr("seconds", round(time.perf_counter() - started, 1))
@@ -108,8 +158,9 @@ def run_trial(
         metrics.update(
             _tflite_objectives(run_dir, (int(train_cfg.data.window_s * train_cfg.data.rate_hz), 6))
         )
-    for key in ("model/params", "test/macro_f1", "test/accuracy", "epochs_trained", "best_epoch"):
-        trial.set_user_attr(key, metrics[key])
+    for key in RECORDED:
+        if key in metrics:
+            trial.set_user_attr(key, metrics[key])
     if "synth/vae_cache_hit" in metrics:
         trial.set_user_attr("synth/vae_cache_hit", metrics["synth/vae_cache_hit"])
     trial.set_user_attr("wandb_run_id", result.wandb_run_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from omegaconf import OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
 from har.io import atomic_write, write_csv, write_text
+from har.validation.stats import spearman_interval
 
 
 def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
@@ -27,7 +29,13 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
                         study.metric_names or [f"objective_{i}" for i in range(len(study.directions))]
                     )
                 },
-                "test/macro_f1": trial.user_attrs.get("test/macro_f1", None),
+                "validation": trial.user_attrs.get("validation", None),
+                "cv_std": trial.user_attrs.get("cv/val/macro_f1_std", None),
+                "folds/test/macro_f1": trial.user_attrs.get("folds/test/macro_f1", None),
+                "test/macro_f1": _test_figure(trial, "test/macro_f1"),
+                "baseline/val/macro_f1": trial.user_attrs.get("baseline/val/macro_f1", None),
+                "baseline/test/macro_f1": trial.user_attrs.get("baseline/test/macro_f1", None),
+                "folds/baseline/test/macro_f1": trial.user_attrs.get("folds/baseline/test/macro_f1", None),
                 "model/params": trial.user_attrs.get("model/params", None),
                 "epochs": trial.user_attrs.get("epochs_trained", None),
                 "seconds": trial.user_attrs.get("seconds", None),
@@ -40,6 +48,35 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _test_figure(trial: FrozenTrial, key: str) -> float | None:
+    """A trial's test figure; for a trial refit after the sweep, read from its run folder."""
+    if key in trial.user_attrs:
+        return trial.user_attrs[key]
+    metrics = Path(trial.user_attrs.get("run_dir", "")) / "metrics.json"
+    if trial.state == TrialState.COMPLETE and metrics.is_file():
+        return json.loads(metrics.read_text()).get(key)
+    return None
+
+
+def selection_vs_test(rows: list[dict[str, Any]], value: str) -> dict[str, Any] | None:
+    """Spearman's rank correlation of the selection score with test over complete trials.
+
+    Test is the fold models' mean test score under cross-validation (less noisy than one
+    training), else the trial's own test score; read, never used to choose.
+    """
+    complete = [r for r in rows if r["state"] == "COMPLETE" and r[value] is not None]
+    measure = (
+        "folds/test/macro_f1"
+        if complete and all(r["folds/test/macro_f1"] is not None for r in complete)
+        else "test/macro_f1"
+    )
+    pairs = [(r[value], r[measure]) for r in complete if r[measure] is not None]
+    if len(pairs) < 3:
+        return None
+    rho, low, high = spearman_interval([p[0] for p in pairs], [p[1] for p in pairs])
+    return {"spearman": rho, "low": low, "high": high, "trials": len(pairs), "test": measure}
 
 
 def best_trials(study: optuna.Study) -> list[FrozenTrial]:
@@ -117,6 +154,7 @@ def plots(study: optuna.Study, sweep_dir: Path) -> list[Path]:
 
 
 def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
+    """trials.csv, summary.md, best_config.yaml, plots and the sweep's W&B run."""
     rows = trials_table(study)
     write_csv(sweep_dir / "trials.csv", rows)
     best = best_trials(study)
@@ -124,24 +162,17 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
     ranking = importances(study) if len(study.directions) == 1 else {}
     states = {state.name: sum(1 for r in rows if r["state"] == state.name) for state in TrialState}
     names = study.metric_names or ["objective"]
+    correlation = selection_vs_test(rows, f"value/{names[0]}") if len(names) == 1 else None
     lines = [
         f"# Sweep `{study.study_name}`",
         "",
         f"Trials: {len(rows)} ({', '.join(f'{k.lower()} {v}' for k, v in states.items() if v)}). "
         f"Objective(s): {', '.join(f'{n} ({d.name.lower()})' for n, d in zip(names, study.directions))}. "
-        "Selection is on validation; test figures are reported, never used to choose.",
+        f"{_selection_text(rows)} Test figures are reported, never used to choose.",
         "",
-        "## Best" + (" (Pareto front)" if len(best) > 1 else ""),
-        "",
-        "| trial | " + " | ".join(names) + " | test/macro_f1 | params | overrides |",
-        "|---|" + "---|" * len(names) + "---|---|---|",
+        *_best_table(best, names),
+        *_selection_lines(correlation, best),
     ]
-    for trial in best:
-        lines.append(
-            f"| {trial.number} | "
-            + " | ".join(f"{v:.4f}" for v in trial.values)
-            + f" | {trial.user_attrs.get('test/macro_f1', float('nan')):.4f} | {trial.user_attrs.get('model/params', '')} | `{' '.join(trial.user_attrs.get('overrides', []))}` |"
-        )
     vae_uses = [r["vae_cache_hit"] for r in rows if r["vae_cache_hit"] is not None]
     if vae_uses:
         lines += [
@@ -172,8 +203,78 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
             {
                 "best/number": best[0].number if best else None,
                 "best/values": list(best[0].values) if best else None,
+                **({f"selection/{k}": v for k, v in correlation.items()} if correlation else {}),
                 **{f"importance/{k}": v for k, v in ranking.items()},
                 "states": states,
             }
         )
-    return {"best": best, "importances": ranking, "states": states, "best_config": best_config}
+    return {
+        "best": best,
+        "importances": ranking,
+        "states": states,
+        "best_config": best_config,
+        "selection": correlation,
+    }
+
+
+def _selection_text(rows: list[dict[str, Any]]) -> str:
+    methods = {r["validation"] for r in rows if r["validation"]}
+    if methods == {"subject_kfold"}:
+        return "Selection is on the mean validation score over subject folds (± its std over folds)."
+    return "Selection is on validation."
+
+
+def _cell(value: Any, digits: int = 4) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _best_table(best: list[FrozenTrial], names: list[str]) -> list[str]:
+    lines = [
+        "## Best" + (" (Pareto front)" if len(best) > 1 else ""),
+        "",
+        "| trial | "
+        + " | ".join(names)
+        + " | ± std over folds | test/macro_f1 | fold models' test/macro_f1 | baseline test/macro_f1 | params | overrides |",
+        "|---|" + "---|" * len(names) + "---|---|---|---|---|---|",
+    ]
+    for trial in best:
+        attrs = trial.user_attrs
+        lines.append(
+            f"| {trial.number} | "
+            + " | ".join(f"{v:.4f}" for v in trial.values)
+            + f" | {_cell(attrs.get('cv/val/macro_f1_std'))} | {_cell(_test_figure(trial, 'test/macro_f1'))} "
+            f"| {_cell(attrs.get('folds/test/macro_f1'))} | {_cell(attrs.get('baseline/test/macro_f1'))} "
+            f"| {attrs.get('model/params', '')} | `{' '.join(attrs.get('overrides', []))}` |"
+        )
+    return lines
+
+
+def _selection_lines(correlation: dict[str, Any] | None, best: list[FrozenTrial]) -> list[str]:
+    """How far the selection score can be trusted, and the baseline the model must beat."""
+    lines = ["", "## Selection score vs test"]
+    if correlation is None:
+        lines += ["", "Fewer than 3 complete trials: no rank correlation yet."]
+    else:
+        lines += [
+            "",
+            f"Spearman's rank correlation of the selection score with {correlation['test']} over "
+            f"{correlation['trials']} complete trials: **{correlation['spearman']:.2f}** "
+            f"(95% bootstrap interval {correlation['low']:.2f} to {correlation['high']:.2f}).",
+        ]
+    if best:
+        attrs = best[0].user_attrs
+        # like with like: the refit against the refit's baseline, fold models against theirs
+        refit = _test_figure(best[0], "test/macro_f1")
+        pairs = [
+            ("refit", refit, _test_figure(best[0], "baseline/test/macro_f1")),
+            ("fold models", attrs.get("folds/test/macro_f1"), attrs.get("folds/baseline/test/macro_f1")),
+        ]
+        for name, model, baseline in pairs:
+            if model is not None and baseline is not None:
+                verdict = "beats it" if model > baseline else "**does not beat it**"
+                lines += [
+                    "",
+                    f"Baseline (forest on window statistics, same windows): test/macro_f1 {baseline:.4f}; "
+                    f"the best trial's {name}: {model:.4f} ({verdict}).",
+                ]
+    return lines

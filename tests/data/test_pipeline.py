@@ -94,3 +94,35 @@ def test_augment_mask_leaves_unmasked_windows_as_they_are(compose_train):
         make_dataset(
             data.train, data.normaliser, batch_size=8, training=True, augment=shift, augment_mask=mask[:3]
         )
+
+
+def test_augmentation_draws_differ_between_epochs_and_repeat_for_a_seed(compose_train):
+    data = load_windows(compose_train().data)
+
+    def draw(x, seed):  # each window's value is the draw alone: independent of the order
+        return tf.zeros_like(x) + tf.random.stateless_uniform((tf.shape(x)[0], 1, 1), seed)
+
+    def first_batches(seed):
+        dataset = make_dataset(
+            data.train, data.normaliser, batch_size=32, training=True, seed=seed, epochs=3, augment=draw
+        )
+        per_epoch = -(-len(data.train) // 32)
+        batches = [x.numpy() for x, _ in dataset]
+        assert len(batches) == 3 * per_epoch
+        return [batches[epoch * per_epoch] for epoch in range(3)]
+
+    epochs = first_batches(5)
+    assert not np.allclose(epochs[0], epochs[1]) and not np.allclose(epochs[1], epochs[2])
+    for again, first in zip(first_batches(5), epochs):
+        np.testing.assert_array_equal(again, first)
+    assert not np.allclose(first_batches(6)[0], epochs[0])
+
+
+def test_each_epoch_has_its_own_order_and_every_window_once(compose_train):
+    data = load_windows(compose_train().data)
+    dataset = make_dataset(data.train, data.normaliser, batch_size=64, training=True, seed=1, epochs=2)
+    per_epoch = -(-len(data.train) // 64)
+    labels = [y.numpy() for _, y in dataset]
+    first, second = np.concatenate(labels[:per_epoch]), np.concatenate(labels[per_epoch:])
+    assert sorted(first.tolist()) == sorted(second.tolist()) == sorted(data.train.y.tolist())
+    assert not np.array_equal(first, second)

@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from har.config import CONF_DIR, ConfigError, compose
 from har.export.convert import make_interpreter, run_tflite, to_tflite
-from har.train import build_model
+from har.fit import build_model
+from har.models import load
 
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
+# Every model, and every model again with each boolean option of its builder switched on
+# (e.g. the statistics side input), found from the configs so no option skips the contract.
+VARIANTS = [(name, ()) for name in MODELS] + [
+    (name, (f"model.build.{key}=true",))
+    for name in MODELS
+    for key, value in OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml").build.items()
+    if value is False
+]
 
 
 def test_the_zoo_is_complete():
     assert set(MODELS) >= {"cnn", "resnet1d", "inception1d", "dscnn", "deepconvlstm"}
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_model_contract(name):
-    cfg = compose("train", [f"model={name}", "paths.output_dir=unused"])
+def test_options_are_enumerated():
+    assert ("cnn", ("model.build.statistics=true",)) in VARIANTS
+    assert ("resnet1d", ("model.build.statistics=true",)) in VARIANTS
+
+
+@pytest.mark.parametrize(("name", "options"), VARIANTS)
+def test_model_contract(name, options, tmp_path):
+    cfg = compose("train", [f"model={name}", "paths.output_dir=unused", *options])
     model = build_model(cfg, (100, 6), 7)
     assert model.input_shape == (None, 100, 6) and model.output_shape == (None, 7)
     rng = np.random.default_rng(0)
@@ -30,6 +45,10 @@ def test_model_contract(name):
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     keras_probabilities = model.predict(X, verbose=0)
     np.testing.assert_allclose(keras_probabilities.sum(axis=1), 1, atol=1e-5)
+    model.save(tmp_path / "model.keras")  # a checkpoint loads back, har's own layers included
+    np.testing.assert_allclose(
+        load(tmp_path / "model.keras").predict(X, verbose=0), keras_probabilities, atol=1e-6
+    )
     tflite = to_tflite(model)  # builtin ops only, or it raises
     lite_probabilities = run_tflite(make_interpreter(tflite), X)
     np.testing.assert_allclose(lite_probabilities, keras_probabilities, atol=1e-4)

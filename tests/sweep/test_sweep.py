@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 from omegaconf import OmegaConf
@@ -104,7 +106,8 @@ def test_a_killed_worker_leaves_no_trial_running(compose_sweep):
     assert len(retry) == 1 and retry[0].params == trials[0].params and retry[0].state == TrialState.COMPLETE
 
 
-def test_pruning_prunes_a_deliberately_bad_trial(compose_sweep, tmp_path):
+def _good_then_bad(compose_sweep, tmp_path, train_overrides: str):
+    """A 2-trial sweep over the learning rate: a good trial first, then one that cannot learn."""
     space = tmp_path / "space.yaml"
     space.write_text(
         "params:\n  optimizer.learning_rate:\n    type: float\n    low: 1.0e-9\n    high: 1.0e-2\n    log: true\n"
@@ -114,21 +117,30 @@ def test_pruning_prunes_a_deliberately_bad_trial(compose_sweep, tmp_path):
         "sweep.n_trials=2",
         "sweep.pruner.n_startup_trials=1",
         "sweep.pruner.n_warmup_steps=0",
-        'sweep.train_overrides=["trainer.epochs=4","data.train_fraction=0.2","trainer.patience=0","model.build.width=8"]',
+        f"sweep.train_overrides={train_overrides}",
     )
-    sweep_dir = Path(cfg.paths.output_dir)
     study = optuna.create_study(
         study_name=cfg.sweep.study,
-        storage=make_storage(None, sweep_dir / "journal.log"),
+        storage=make_storage(None, Path(cfg.paths.output_dir) / "journal.log"),
         direction="maximize",
     )
-    study.enqueue_trial({"optimizer.learning_rate": 3e-3})  # a good trial first
-    study.enqueue_trial({"optimizer.learning_rate": 1e-9})  # then one that cannot learn
+    study.enqueue_trial({"optimizer.learning_rate": 3e-3})
+    study.enqueue_trial({"optimizer.learning_rate": 1e-9})
+    return cfg
+
+
+def test_pruning_prunes_a_deliberately_bad_trial(compose_sweep, tmp_path):
+    cfg = _good_then_bad(
+        compose_sweep,
+        tmp_path,
+        '["trainer.epochs=4","data.train_fraction=0.2","trainer.patience=0","model.build.width=8"]',
+    )
+    sweep_dir = Path(cfg.paths.output_dir)
     cfg.logger = compose_sweep("logger=wandb").logger  # the summary run must take mixed states
     result = run_sweep(cfg).study
     good, bad = result.get_trials()
     assert good.state == TrialState.COMPLETE and bad.state == TrialState.PRUNED
-    assert bad.user_attrs["pruned_at_epoch"] < 4
+    assert bad.user_attrs["pruned_after_epoch"] < 4
     from har.logging import read_run
 
     summary = read_run(next((sweep_dir / "wandb").glob("offline-run-*")))
@@ -138,6 +150,37 @@ def test_pruning_prunes_a_deliberately_bad_trial(compose_sweep, tmp_path):
     assert [
         r["summary"].get("pruned", False) for r in sorted(trial_runs, key=lambda r: r["run"]["id"])
     ].count(True) == 1
+
+
+@pytest.mark.slow
+def test_a_cross_validated_sweep_prunes_a_bad_trial_after_its_first_fold_and_refits_the_best(
+    compose_sweep, tmp_path
+):
+    cfg = _good_then_bad(
+        compose_sweep,
+        tmp_path,
+        '["validation=subject_kfold","trainer.epochs=2","data.train_fraction=0.2",'
+        '"trainer.patience=0","model.build.width=8","baseline=none"]',
+    )
+    result = run_sweep(cfg)
+    good, bad = result.study.get_trials()
+    assert good.state == TrialState.COMPLETE and bad.state == TrialState.PRUNED
+    assert bad.user_attrs["pruned_after_fold"] == 1
+    assert sorted(p.name for p in (Path(bad.user_attrs["run_dir"]) / "folds").iterdir()) == ["fold-1"]
+    assert bad.intermediate_values.keys() == {1} and good.intermediate_values.keys() == {1, 2, 3}
+    # the trial value is the mean over folds, the pruner saw the running mean after each fold
+    folds = json.loads((Path(good.user_attrs["run_dir"]) / "metrics.json").read_text())["cv/folds"]
+    assert good.value == pytest.approx(np.mean([f["val/macro_f1"] for f in folds]))
+    assert good.intermediate_values[1] == pytest.approx(folds[0]["val/macro_f1"])
+    assert good.intermediate_values[3] == pytest.approx(good.value)
+    # the trials ran their folds only; the best one was refit at the end (test, once)
+    assert "test/macro_f1" not in good.user_attrs and "folds/test/macro_f1" in good.user_attrs
+    refit = json.loads((Path(good.user_attrs["run_dir"]) / "metrics.json").read_text())
+    assert refit["refit/epochs"] >= 1 and 0 <= refit["test/macro_f1"] <= 1
+    summary = (result.sweep_dir / "summary.md").read_text()
+    assert (
+        "mean validation score over subject folds" in summary and f"{refit['test/macro_f1']:.4f}" in summary
+    )
 
 
 def test_two_workers_on_postgresql(compose_sweep, tmp_path, postgres_url):

@@ -1,0 +1,205 @@
+"""Selection: subject folds, per-fold normalisers, the refit, the baseline beside every run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from har import validation
+from har.baseline import sensor_triads, window_features
+from har.config import compose
+from har.data.dataset import Normaliser, load_windows
+from har.validation.paired import compare
+from har.validation.stats import paired_interval, spearman_interval
+
+# A cross-validated run that trains in seconds: a fifth of watch's train windows, 2 epochs.
+TINY_CV = (
+    "validation=subject_kfold",
+    "data.train_fraction=0.2",
+    "trainer.epochs=2",
+    "trainer.batch_size=32",
+    "model.build.width=8",
+    "model.build.dense_units=16",
+    "logger=none",
+)
+
+
+@pytest.mark.parametrize("source", ["watch", "hapt"])
+def test_folds_cover_the_non_test_subjects_once_and_never_test(compose_train, source):
+    cfg = compose_train(f"data={source}", "validation=subject_kfold")
+    data = load_windows(cfg.data)
+    folds = validation.plan(cfg.validation, data)
+    assert len(folds) == 3
+    held_out = [s for fold in folds for s in fold.subjects["val"]]
+    assert sorted(held_out) == sorted(data.subjects["train"] + data.subjects["val"])
+    assert len(held_out) == len(set(held_out))
+    for fold in folds:
+        assert set(fold.subjects["val"]).isdisjoint(data.subjects["test"])
+        assert set(fold.subjects["train"]).isdisjoint(fold.subjects["val"])
+        assert set(fold.subjects["train"]).isdisjoint(data.subjects["test"])
+        assert fold.subjects["test"] == data.subjects["test"]
+    # the configured val subjects share the first fold: its score is the holdout score
+    assert set(data.subjects["val"]) <= set(folds[0].subjects["val"])
+
+
+def test_holdout_has_no_folds_and_a_bad_method_names_the_key(compose_train):
+    cfg = compose_train()
+    assert validation.plan(cfg.validation, load_windows(cfg.data)) == []
+    cfg = compose_train("validation=subject_kfold", "validation.k=1")
+    with pytest.raises(ValueError, match=r"validation.k=1: expected an integer >= 2"):
+        validation.check(cfg.validation)
+
+
+def test_refit_epochs_rules():
+    assert validation.refit_epochs([3, 10, 8], "median") == 8
+    assert validation.refit_epochs([3, 10], "median") == 7  # 6.5 rounds half up
+    assert validation.refit_epochs([3, 10, 8], "mean") == 7
+    assert validation.refit_epochs([3, 10, 8], "max") == 10
+
+
+@pytest.fixture(scope="module")
+def cv_run(tmp_path_factory):
+    """One small cross-validated run (3 folds + refit), counting every evaluation it makes."""
+    import har.train
+    from har.train import train
+
+    calls = []
+    evaluate = har.train.evaluate
+
+    def counted(checkpoint, data, splits, out_dir, logger, tag=""):
+        calls.append((Path(checkpoint).parent.name, tuple(splits)))
+        return evaluate(checkpoint, data, splits, out_dir, logger, tag)
+
+    root = tmp_path_factory.mktemp("cv")
+    cache = tmp_path_factory.mktemp("cv-cache")
+    cfg = compose(
+        "train",
+        [f"paths.root={root}", f"paths.output_dir={root / 'run'}", f"paths.cache_dir={cache}", *TINY_CV],
+    )
+    har.train.evaluate = counted
+    try:
+        result = train(cfg)
+    finally:
+        har.train.evaluate = evaluate
+    return result, calls, cfg
+
+
+@pytest.mark.slow
+def test_each_fold_normaliser_is_fit_on_its_own_training_subjects(cv_run):
+    result, _, cfg = cv_run
+    data = load_windows(cfg.data)
+    for number in (1, 2, 3):
+        stored = json.loads((result.run_dir / "folds" / f"fold-{number}" / "data.json").read_text())
+        train_subjects = stored["splits"]["train"]["subjects"]
+        assert set(train_subjects).isdisjoint(stored["splits"]["val"]["subjects"])
+        windows = data.resplit(
+            {name: stored["splits"][name]["subjects"] for name in ("train", "val", "test")}
+        ).train
+        assert set(np.unique(windows.groups)) == set(train_subjects)
+        expected = Normaliser.fit(windows.X)
+        np.testing.assert_allclose(stored["normaliser"]["mean"], expected.mean, rtol=1e-6)
+        np.testing.assert_allclose(stored["normaliser"]["std"], expected.std, rtol=1e-6)
+    # the refit's normaliser: every non-test subject
+    refit = json.loads((result.run_dir / "data.json").read_text())
+    assert sorted(refit["splits"]["train"]["subjects"], key=int) == [str(s) for s in range(1, 9)]
+    assert refit["splits"]["val"]["windows"] == 0
+
+
+@pytest.mark.slow
+def test_the_refit_reads_test_exactly_once_and_is_what_the_run_reports(cv_run):
+    result, calls, _ = cv_run
+    refit_reads = [splits for owner, splits in calls if owner == result.run_dir.name and "test" in splits]
+    assert refit_reads == [("test",)]  # the refit: test only, once (it has no val split)
+    fold_reads = [owner for owner, splits in calls if owner.startswith("fold-")]
+    assert sorted(fold_reads) == ["fold-1", "fold-2", "fold-3"]  # one evaluation per fold model
+    metrics = result.metrics
+    assert metrics["validation"] == "subject_kfold" and metrics["cv/k"] == 3
+    folds = metrics["cv/folds"]
+    assert metrics["val/macro_f1"] == pytest.approx(np.mean([f["val/macro_f1"] for f in folds]))
+    assert metrics["folds/test/macro_f1"] == pytest.approx(np.mean([f["test/macro_f1"] for f in folds]))
+    assert metrics["refit/epochs"] == validation.refit_epochs([f["best_epoch"] for f in folds], "median")
+    assert metrics["epochs_trained"] == metrics["refit/epochs"]
+    assert (
+        json.loads((result.run_dir / "metrics.json").read_text())["test/macro_f1"] == metrics["test/macro_f1"]
+    )
+    assert (result.run_dir / "best.keras").is_file()
+
+
+@pytest.mark.slow
+def test_the_baseline_sees_exactly_the_model_windows(cv_run):
+    result, _, _ = cv_run
+    for folder in [result.run_dir / "folds" / f"fold-{n}" for n in (1, 2, 3)]:
+        model = json.loads((folder / "data.json").read_text())["splits"]
+        baseline = json.loads((folder / "metrics.json").read_text())["baseline/windows"]
+        for split in ("train", "val", "test"):
+            assert baseline[split] == {"count": model[split]["windows"], "sha256": model[split]["sha256"]}
+    refit_model = json.loads((result.run_dir / "data.json").read_text())["splits"]
+    refit_baseline = result.metrics["baseline/windows"]
+    assert set(refit_baseline) == {"train", "test"}
+    for split in ("train", "test"):
+        assert refit_baseline[split]["sha256"] == refit_model[split]["sha256"]
+    assert 0 < result.metrics["baseline/test/macro_f1"] <= 1
+
+
+@pytest.mark.slow
+def test_a_rerun_reuses_finished_folds_and_a_changed_config_does_not(cv_run, capsys):
+    from har.train import train
+
+    result, _, cfg = cv_run
+    capsys.readouterr()
+    again = train(cfg)
+    assert capsys.readouterr().out.count("finished before, reusing") == 3
+    assert again.metrics["val/macro_f1"] == result.metrics["val/macro_f1"]
+    changed = cfg.copy()
+    changed.optimizer.learning_rate = 0.004
+    changed.validation.refit = False
+    capsys.readouterr()
+    train(changed)
+    assert "finished before, reusing" not in capsys.readouterr().out
+
+
+def test_window_features_cover_channels_and_sensor_magnitudes():
+    channels = ["ax", "ay", "az", "gx", "gy", "gz"]
+    assert sensor_triads(channels) == [[0, 1, 2], [3, 4, 5]]
+    assert sensor_triads(["ax", "ay", "az"]) == [[0, 1, 2]]
+    X = np.random.default_rng(0).normal(size=(4, 50, 6)).astype(np.float32)
+    features = window_features(X, channels)
+    assert features.shape == (4, (6 + 2) * 9)
+    np.testing.assert_allclose(features[:, :6], X.mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(features[:, 6], np.linalg.norm(X[:, :, :3], axis=2).mean(axis=1), rtol=1e-5)
+
+
+def test_spearman_interval_brackets_the_correlation():
+    x = np.arange(20.0)
+    rho, low, high = spearman_interval(x, x + np.random.default_rng(1).normal(0, 3, 20))
+    assert 0.5 < rho < 1 and low <= rho <= high <= 1
+    rho, low, high = spearman_interval(x, -x)
+    assert rho == pytest.approx(-1) and high == pytest.approx(-1)
+    assert np.isnan(spearman_interval([1, 2], [2, 1])[0])
+
+
+def test_paired_comparison_pairs_by_seed_and_fold_and_others():
+    rows = []
+    for model in ("cnn", "dscnn"):
+        for augment in ("none", "light"):
+            for seed in (0, 1):
+                lift = 0.05 if augment == "light" else 0.0
+                folds = [
+                    {"fold": f, "val": 0.7 + f / 10 + seed / 100 + lift, "test": 0.6 + lift}
+                    for f in (1, 2, 3)
+                ]
+                rows.append({"model": model, "augment": augment, "seed": seed, "folds": folds})
+    result = compare(rows, ["model", "augment"], {"model": "cnn", "augment": "none"})
+    light = [r for r in result if r["factor"] == "augment"]
+    assert [r["others"] for r in light] == ["model=cnn", "model=dscnn"]
+    for row in light:
+        assert (
+            row["pairs"] == 6
+            and row["val_diff"] == pytest.approx(0.05)
+            and row["test_diff"] == pytest.approx(0.05)
+        )
+        assert row["val_diff_low"] == pytest.approx(0.05) and row["val_diff_high"] == pytest.approx(0.05)
+    assert paired_interval([0.1, 0.3])[1] < 0.1
