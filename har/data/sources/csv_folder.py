@@ -290,7 +290,7 @@ def _report_short(short: list[ShortRecording], problems: Problems) -> None:
         )
         problems.files.add(str(item.path))
     shortest = min(short, key=lambda item: item.duration_s)
-    problems.lines.append(
+    problems.footer.append(
         f"{len(short)} recording(s) in {len({i.path for i in short})} file(s) are shorter than one window; "
         f"the shortest: {shortest.name}, {shortest.duration_s:.2f} s"
     )

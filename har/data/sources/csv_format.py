@@ -38,6 +38,7 @@ class Problems:
 
     lines: list[str] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
+    footer: list[str] = field(default_factory=list)  # what the lines add up to; not counted
 
     def add(
         self, path: Path, what: str, fix: str = "", *, line: int | None = None, column: str | None = None
@@ -56,7 +57,7 @@ class Problems:
         if self.lines:
             count = len(self.lines)
             head = f"{scope}: {_count(count, 'problem')} in {_count(len(self.files), 'file')}; nothing was written"
-            raise DataError("\n  ".join([head, *self.lines]))
+            raise DataError("\n  ".join([head, *self.lines, *self.footer]))
 
 
 @dataclass(frozen=True)
