@@ -32,7 +32,7 @@ def write_folder(folder: Path, gigabytes: float) -> None:
     """Session files of equal size adding up to `gigabytes`."""
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
-    bytes_per_row = 100  # about: 7 numbers of 9 significant digits and a label
+    bytes_per_row = 86  # measured: 7 numbers of 9 significant digits and a label
     rows = int(gigabytes * 1e9 / bytes_per_row / SESSIONS)
     sessions = []
     for number in range(SESSIONS):

@@ -30,10 +30,14 @@ class Normaliser:
     std: np.ndarray  # (C,)
 
     @classmethod
-    def fit(cls, X: np.ndarray) -> Normaliser:
-        flat = X.reshape(-1, X.shape[-1]).astype(np.float64)  # (N*T, C)
-        std = flat.std(axis=0)
-        return cls(flat.mean(axis=0).astype(np.float32), np.where(std > 1e-8, std, 1.0).astype(np.float32))
+    def fit(cls, X: np.ndarray, *, chunk: int = 1 << 20) -> Normaliser:
+        """Mean and std per channel in float64, two passes over `chunk` samples at a time (a
+        float64 copy of a large train split would cost twice its memory)."""
+        flat = X.reshape(-1, X.shape[-1])  # (N*T, C), a view
+        parts, zero, count = range(0, len(flat), chunk), np.zeros(flat.shape[1]), max(len(flat), 1)
+        mean = sum((flat[i : i + chunk].sum(axis=0, dtype=np.float64) for i in parts), zero) / count
+        std = np.sqrt(sum((((flat[i : i + chunk] - mean) ** 2).sum(axis=0) for i in parts), zero) / count)
+        return cls(np.asarray(mean, np.float32), np.where(std > 1e-8, std, 1.0).astype(np.float32))
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         return ((X - self.mean) / self.std).astype(np.float32)
