@@ -24,6 +24,7 @@ from har.callbacks import EpochEnd, EpochHook, WeightAverage
 from har.config import ConfigError, instantiate
 from har.data.dataset import WindowedData
 from har.data.pipeline import BatchAugment, batches_per_epoch, make_dataset
+from har.devices import precision_policy
 from har.io import atomic_write, write_bytes, write_json
 from har.metrics import classification_metrics, confusion, plot_confusion
 from har.models import load
@@ -111,7 +112,7 @@ def compile_model(
     """Build and compile `cfg.model` for `data` under the run's strategy and precision."""
     trainer = cfg.trainer
     policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_float16" if trainer.mixed_precision else "float32")
+    keras.mixed_precision.set_global_policy(precision_policy(trainer.mixed_precision))  # true | false | auto
     try:
         with distribution.scope():
             model = build_model(cfg, data.input_shape, len(data.class_names))

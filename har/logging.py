@@ -220,15 +220,38 @@ def run_file(run_dir: str | Path) -> Path:
     return files[0]
 
 
-def read_run(run_dir: str | Path) -> dict[str, Any]:
-    """Config, history rows and summary of an offline run, decoded from its record log."""
+def _finished_records(run_dir: str | Path, wait_s: float) -> list[Any]:
+    """The run's records once its exit record is written (or whatever is there after `wait_s`)."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            records = list(read_records(run_file(run_dir)))
+            if any(r.WhichOneof("record_type") == "exit" for r in records):
+                return records
+        except (OSError, ValueError):  # not there yet, or its last chunk still being written
+            if time.monotonic() >= deadline:
+                raise
+        if time.monotonic() >= deadline:
+            return records
+        time.sleep(0.2)
+
+
+def read_run(run_dir: str | Path, *, wait_s: float = 30.0) -> dict[str, Any]:
+    """Config, history rows and summary of an offline run, decoded from its record log.
+
+    W&B's service may still be writing the log for a moment after `finish` returns; a run
+    whose exit record is not there yet is read again, for up to `wait_s` seconds.
+    """
     import json
 
+    records = _finished_records(run_dir, wait_s)
     config: dict[str, Any] = {}
     history: list[dict[str, Any]] = []
     summary: dict[str, Any] = {}
     run_info: dict[str, Any] = {}
-    for record in read_records(run_file(run_dir)):
+    for record in records:
         kind = record.WhichOneof("record_type")
         if kind == "run":
             run_info = {

@@ -33,7 +33,7 @@ from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, check_experiment, instantiate, to_container
 from har.data.cache import cache_key
 from har.data.dataset import WindowedData, load_windows
-from har.devices import set_threads, strategy
+from har.devices import placement, set_threads, strategy
 from har.fit import Fitted, check_trainer, compile_model, evaluate, fit_split, process_settings
 from har.io import write_csv, write_json, write_text
 from har.metrics import MACRO_F1_SCOPE
@@ -269,6 +269,7 @@ def _write_results(run: _Run, metrics: dict[str, Any], fitted: Fitted | None) ->
     metrics.setdefault("subjects", run.data.subjects)
     metrics["seed"] = int(run.cfg.trainer.seed)
     metrics["macro_f1_scope"] = MACRO_F1_SCOPE
+    metrics.update(placement(run.distribution))  # "device": "gpu:<index>" | "cpu", "replicas": N
     write_json(run.run_dir / "metrics.json", metrics)
     run.logger.log_summary(
         {k: v for k, v in metrics.items() if k not in ("subjects", "cv/folds", "baseline/windows")}

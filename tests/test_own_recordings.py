@@ -164,6 +164,8 @@ def test_an_accelerometer_only_folder_trains_with_light_augmentation_exports_and
                 f"stream.path={folder / 'ben_01.csv'}",
                 f"stream.columns={columns}",
                 f"stream.units={units}",
+                "decoder=viterbi",  # exercises are segments, not movements between idle stretches
+                "events.idle=[]",
                 "print_events=false",
             ],
         )

@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
-from har.config import ConfigError
+from har.config import ConfigError, compose
+from har.fit import class_weight
 from har.logging import read_run
-from har.train import train
+from har.train import TrainResult, train
 
 TINY = (
     "data.train_fraction=0.25",
@@ -58,18 +60,46 @@ def test_train_writes_everything_and_wandb_has_it(compose_train):
     assert [row["epoch"] for row in history] == [1, 2]
     assert [row["val/macro_f1"] for row in history] == pytest.approx([f1 for _, f1 in seen])
     assert run["summary"]["test/macro_f1"] == pytest.approx(metrics["test/macro_f1"])
+    assert metrics["device"] == "cpu" and metrics["replicas"] == 1  # where it trained
     # the forest baseline beside the model: metrics.json and W&B alike
     assert 0 < metrics["baseline/test/macro_f1"] <= 1 and metrics["baseline/windows"]["test"]["count"] == 1002
     assert run["summary"]["baseline/test/macro_f1"] == pytest.approx(metrics["baseline/test/macro_f1"])
-    assert not (Path.home() / ".config" / "wandb").exists() or os.environ.get("CI") != "true"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, session_cache) -> TrainResult:
+    """The TINY run, W&B off, trained once: what repeats and training options are compared with."""
+    root = tmp_path_factory.mktemp("tiny_run")
+    paths = [f"paths.root={root}", f"paths.output_dir={root / 'run'}", f"paths.cache_dir={session_cache}"]
+    return train(compose("train", [*paths, *TINY, "logger=none"]))
 
 
 @pytest.mark.slow
-def test_same_seed_same_metrics(compose_train, tmp_path):
-    first = train(compose_train(*TINY, "logger=none", f"paths.output_dir={tmp_path / 'a'}")).metrics
-    second = train(compose_train(*TINY, "logger=none", f"paths.output_dir={tmp_path / 'b'}")).metrics
+def test_same_seed_same_metrics(tiny_run, compose_train):
+    again = train(compose_train(*TINY, "logger=none")).metrics
     for key in ("train/loss", "val/macro_f1", "test/macro_f1", "test/accuracy"):
-        assert first[key] == pytest.approx(second[key], abs=1e-6), key
+        assert again[key] == pytest.approx(tiny_run.metrics[key], abs=1e-6), key
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "option", ["trainer.class_weight=balanced", "trainer.label_smoothing=0.2", "augment.mixup_alpha=0.4"]
+)
+def test_training_options_reach_fit(tiny_run, compose_train, option):
+    """Each option changes what the same seed trains (a repeat agrees within 1e-6, above)."""
+    result = train(compose_train(*TINY, "logger=none", option))
+    assert abs(result.metrics["train/loss"] - tiny_run.metrics["train/loss"]) > 1e-3
+    if option.startswith("trainer.label_smoothing"):  # the loss the checkpoint was compiled with
+        loss = keras.models.load_model(result.checkpoint).loss
+        assert loss.get_config()["label_smoothing"] == pytest.approx(0.2)
+
+
+def test_balanced_class_weights():
+    y = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    weights = class_weight(y, 3, "balanced")
+    assert weights == pytest.approx({0: 100 / 180, 1: 100 / 90, 2: 100 / 30})  # n / (K x n_k)
+    assert np.mean([weights[label] for label in y]) == pytest.approx(1.0)  # the loss keeps its scale
+    assert class_weight(y, 3, "none") is None
 
 
 @pytest.mark.slow
@@ -111,11 +141,12 @@ def test_unknown_model_or_key_is_named(compose_train, override, message):
         compose_train(override)
 
 
-def _har_train(*args, cwd):
+def _har_train(*args, cwd, env=None):
     script = Path(sys.executable).parent / "har-train"
-    return subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    return subprocess.run([str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow  # a har-train process (TensorFlow's start-up)
 def test_har_train_bad_value_is_one_line_and_exit_2(tmp_path, session_cache):
     result = _har_train(
         f"paths.root={tmp_path}",
@@ -128,17 +159,30 @@ def test_har_train_bad_value_is_one_line_and_exit_2(tmp_path, session_cache):
 
 
 @pytest.mark.slow
-def test_mirrored_strategy_on_two_logical_cpus(tmp_path, session_cache):
+def test_mirrored_strategy_with_wandb_writes_nothing_under_home(tmp_path, session_cache):
+    """`har-train` on two logical CPUs, logging to W&B, with an empty home folder: it stays empty."""
+    home = tmp_path / "home"
+    home.mkdir()
+    # what this process set (W&B's folders of earlier runs, KERAS_HOME, MPLCONFIGDIR) must not
+    # help the child: har-train has to keep ~ untouched by itself
+    inherited = ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_CONFIG_DIR", "WANDB_ARTIFACT_DIR")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in inherited and not k.startswith(("XDG_", "KERAS", "MPL"))
+    }
     result = _har_train(
         f"paths.root={tmp_path}",
         f"paths.cache_dir={session_cache}",
         "trainer.strategy=mirrored",
-        "logger=none",
         "trainer.epochs=1",
         "data.train_fraction=0.1",
         "model.build.width=8",
         cwd=tmp_path,
+        env={**env, "HOME": str(home)},
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    metrics = json.loads(next(tmp_path.glob("runs/*/metrics.json")).read_text())
-    assert 0 <= metrics["test/macro_f1"] <= 1
+    metrics_file = next(tmp_path.glob("runs/*/metrics.json"))
+    assert 0 <= json.loads(metrics_file.read_text())["test/macro_f1"] <= 1
+    assert len(list(metrics_file.parent.glob("wandb/offline-run-*"))) == 1  # W&B did run
+    assert sorted(home.rglob("*")) == []

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from har import validation
 from har.baseline import sensor_triads, window_features
-from har.config import compose
 from har.data.dataset import Normaliser, load_windows
 from har.validation.paired import compare
 from har.validation.stats import paired_interval, spearman_interval
-
-# A cross-validated run that trains in seconds: a fifth of watch's train windows, 2 epochs.
-TINY_CV = (
-    "validation=subject_kfold",
-    "data.train_fraction=0.2",
-    "trainer.epochs=2",
-    "trainer.batch_size=32",
-    "model.build.width=8",
-    "model.build.dense_units=16",
-    "logger=none",
-)
 
 
 @pytest.mark.parametrize("source", ["watch", "hapt"])
@@ -60,31 +47,9 @@ def test_refit_epochs_rules():
     assert validation.refit_epochs([3, 10, 8], "max") == 10
 
 
-@pytest.fixture(scope="module")
-def cv_run(tmp_path_factory):
-    """One small cross-validated run (3 folds + refit), counting every evaluation it makes."""
-    import har.train
-    from har.train import train
-
-    calls = []
-    evaluate = har.train.evaluate
-
-    def counted(checkpoint, data, splits, out_dir, logger, tag=""):
-        calls.append((Path(checkpoint).parent.name, tuple(splits)))
-        return evaluate(checkpoint, data, splits, out_dir, logger, tag)
-
-    root = tmp_path_factory.mktemp("cv")
-    cache = tmp_path_factory.mktemp("cv-cache")
-    cfg = compose(
-        "train",
-        [f"paths.root={root}", f"paths.output_dir={root / 'run'}", f"paths.cache_dir={cache}", *TINY_CV],
-    )
-    har.train.evaluate = counted
-    try:
-        result = train(cfg)
-    finally:
-        har.train.evaluate = evaluate
-    return result, calls, cfg
+@pytest.fixture
+def cv_run(cross_validated_run):
+    return cross_validated_run
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import optuna
 from omegaconf import OmegaConf
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from har.config import compose
 from har.io import write_text
@@ -52,6 +52,7 @@ class Run:
     steady_trials_per_second: float
     counts: dict[str, int]
     study: optuna.Study
+    killed: list[int]  # trials whose worker was SIGKILLed inside them (only with in_trials)
 
 
 def prepare(
@@ -100,29 +101,74 @@ def start_worker(config: Path, index: int) -> subprocess.Popen:
         log.close()
 
 
-def run_workers(config: Path, workers: int, kills: int, rng: random.Random, expected_s: float) -> float:
-    """Start the workers; SIGKILL `kills` of them at random moments and restart each; wait."""
+def run_workers(
+    config: Path,
+    workers: int,
+    kills: int,
+    rng: random.Random,
+    expected_s: float,
+    *,
+    study: optuna.Study | None = None,
+) -> tuple[float, list[int]]:
+    """Start the workers; SIGKILL `kills` of them and restart each; wait for all of them.
+
+    Kills land at random moments (some while a worker still imports, or between trials), or,
+    given `study`, each inside a trial: a worker is killed only while it runs a trial that is
+    not itself a retry, and the kill counts only if that trial is still RUNNING once the
+    worker is dead. Returns the seconds taken and the numbers of the trials killed inside.
+    """
     started = time.perf_counter()
     processes = [start_worker(config, index) for index in range(workers)]
     moments = sorted(rng.uniform(0.2, 0.9) * expected_s for _ in range(kills))
+    killed: list[int] = []
     for moment in moments:
         time.sleep(max(0.0, started + moment - time.perf_counter()))
-        alive = [i for i, p in enumerate(processes) if p.poll() is None]
-        if not alive:
-            break
-        index = rng.choice(alive)
-        os.killpg(processes[index].pid, signal.SIGKILL)
-        processes[index].wait()
-        processes[index] = start_worker(config, index)
+        if study is None:
+            alive = [i for i, p in enumerate(processes) if p.poll() is None]
+            if alive:
+                _kill_and_restart(processes, rng.choice(alive), config)
+            continue
+        wanted, deadline = len(killed) + 1, time.perf_counter() + 120
+        while len(killed) < wanted and time.perf_counter() < deadline:
+            running = _running_trials(study, processes)
+            if not running:
+                time.sleep(0.02)
+                continue
+            index, trial = rng.choice(sorted(running.items()))
+            _kill_and_restart(processes, index, config)
+            if study._storage.get_trial(trial._trial_id).state == TrialState.RUNNING:
+                killed.append(trial.number)  # it had not finished when its worker died
     for index, process in enumerate(processes):
         if process.wait() != 0:
             log = (config.parent / f"worker-{index}.log").read_text()[-3000:]
             raise RuntimeError(f"worker {index} exited with {process.returncode}:\n{log}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, killed
 
 
-def check(study: optuna.Study, n_trials: int) -> dict[str, int]:
-    """Assert that nothing was lost, duplicated or left half-done; return the counts."""
+def _kill_and_restart(processes: list[subprocess.Popen], index: int, config: Path) -> None:
+    os.killpg(processes[index].pid, signal.SIGKILL)
+    processes[index].wait()
+    processes[index] = start_worker(config, index)
+
+
+def _running_trials(study: optuna.Study, processes: list[subprocess.Popen]) -> dict[int, FrozenTrial]:
+    """Worker index -> the first-attempt trial it is running now (its `worker` attribute)."""
+    alive = {p.pid: i for i, p in enumerate(processes) if p.poll() is None}
+    running = {}
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker = trial.user_attrs.get("worker", "")  # host:pid:index
+        pid = int(worker.rsplit(":", 2)[1]) if worker.count(":") >= 2 else None
+        if pid in alive and RETRY_OF not in trial.system_attrs:
+            running[alive[pid]] = trial
+    return running
+
+
+def check(study: optuna.Study, n_trials: int, killed: list[int] = ()) -> dict[str, int]:
+    """Assert that nothing was lost, duplicated or left half-done; return the counts.
+
+    Each trial of `killed` (its worker died inside it) must be failed for its heartbeats and
+    retried once with its parameters.
+    """
     trials = study.get_trials(deepcopy=False)
     numbers = sorted(t.number for t in trials)
     problems = []
@@ -150,6 +196,10 @@ def check(study: optuna.Study, n_trials: int) -> dict[str, int]:
             problems.append(f"trial {trial.number} was marked retried but no retry exists")
         elif by_number[original].params != trial.params:
             problems.append(f"the retry of trial {original} has other parameters")
+    retried_numbers = {t.number for t in retried}
+    not_retried = [n for n in killed if n not in retried_numbers or n not in retries]
+    if not_retried:
+        problems.append(f"trials killed inside were not failed and retried: {not_retried}")
     if problems:
         raise AssertionError("; ".join(problems))
     return {
@@ -169,22 +219,33 @@ def measure(
     *,
     grace: float = 10,
     seed: int = 0,
+    in_trials: bool = False,
 ) -> Run:
-    """One run on one storage; `kills` workers SIGKILLed and restarted (0 for a clean run)."""
+    """One run on one storage; `kills` workers SIGKILLed and restarted (0 for a clean run).
+
+    Args:
+        in_trials: every kill lands inside a trial (see `run_workers`); trials then last
+            0.5 s instead of 0.1 s, so that there is a trial to land in.
+    """
     kind = "postgresql" if storage else "journal"
     name = f"scale-{kind}-{kills}k-{os.getpid()}-{int(time.time())}"
     n_trials = workers * per_worker
-    # In the kill runs each trial lasts 0.1 s, so that kills land inside trials too.
-    config = prepare(root, name, storage, n_trials, workers, grace, 0.1 if kills else 0.0)
-    expected_s = max(2.0, n_trials / 40)  # kills land while workers are busy
-    seconds = run_workers(config, workers, kills, random.Random(seed), expected_s)
+    # In the kill runs each trial lasts a while, so that kills land inside trials too.
+    seconds = (0.5 if in_trials else 0.1) if kills else 0.0
+    config = prepare(root, name, storage, n_trials, workers, grace, seconds)
     study = optuna.load_study(study_name=name, storage=make_storage(storage, config.parent / "journal.log"))
-    counts = check(study, n_trials)
+    expected_s = max(2.0, n_trials / 40)  # kills land while workers are busy
+    seconds, killed = run_workers(
+        config, workers, kills, random.Random(seed), expected_s, study=study if in_trials else None
+    )
+    counts = check(study, n_trials, killed)
     trials = study.get_trials(deepcopy=False)
     first = min(t.datetime_start for t in trials if t.datetime_start)
     last = max(t.datetime_complete for t in trials if t.datetime_complete)
     steady = (last - first).total_seconds()
-    return Run(kind, workers, n_trials, kills, seconds, n_trials / seconds, n_trials / steady, counts, study)
+    return Run(
+        kind, workers, n_trials, kills, seconds, n_trials / seconds, n_trials / steady, counts, study, killed
+    )
 
 
 def main() -> None:

@@ -1,9 +1,12 @@
-"""Tracker real-time factor and per-window latency on one core, 50 Hz stream, a bundle's model.
+"""Tracker real-time factor and per-call latency on one core, 50 Hz stream, a bundle's model.
 
     python experiments/benchmarks/tracker_rtf.py <bundle> [--minutes 10] [--variant float16]
+        [--decoders runs viterbi movements] [--chunk 25]
 
-The stream is a simulated session of `--minutes` at 50 Hz pushed in chunks of 25 samples;
-the process is pinned to one core and the interpreter to one thread. Target: >= 1000x.
+The stream is a simulated session of `--minutes` at 50 Hz pushed in chunks of `--chunk`
+samples; the process is pinned to one core and the interpreter to one thread. Each decoder
+runs with its conf/decoder defaults (the movements detector's thresholds are strikes_sim's:
+on another bundle only its speed means anything). Target: >= 1000x.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 
+from har.config import compose
 from har.export.bundle import read_bundle
 from har.export.inference import Predictor
-from har.stream.smoothing import MovingAverage
+from har.stream.cli import build_tracker
 from har.stream.sources import Stream, simulator
-from har.stream.tracker import Tracker
 
 
 def main() -> None:
@@ -23,25 +26,34 @@ def main() -> None:
     parser.add_argument("bundle")
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--variant", default="float16")
+    parser.add_argument("--decoders", nargs="+", default=["runs", "viterbi", "movements"])
+    parser.add_argument("--chunk", type=int, default=25)
     args = parser.parse_args()
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
-    bundle = read_bundle(args.bundle)
-    predictor = Predictor(bundle, args.variant, num_threads=1)
+    predictor = Predictor(read_bundle(args.bundle), args.variant, num_threads=1)
     source = simulator(session_s=args.minutes * 60, rate_hz=predictor.rate_hz)
     # the model's own classes need not be the simulator's: only speed is measured here
     stream = Stream(source.name, source.t, source.signals, source.rate_hz, predictor.class_names)
-    result = Tracker(predictor, smoothing=MovingAverage(size=3)).run(stream, chunk=25)
-    summary = result.summary()
     print(
-        f"bundle {args.bundle} ({args.variant}), window {predictor.window}, hop {predictor.hop} at {predictor.rate_hz:g} Hz"
+        f"bundle {args.bundle} ({args.variant}), window {predictor.window}, hop {predictor.hop} "
+        f"at {predictor.rate_hz:g} Hz; {stream.duration_s:.0f} s stream in chunks of {args.chunk}, one core"
     )
-    print(
-        f"stream {summary['stream_s']:.0f} s, {summary['windows']} windows, processed in {summary['processing_s']:.2f} s on one core"
-    )
-    print(
-        f"per-window latency p50 {summary['latency_p50_ms']:.3f} ms, p95 {summary['latency_p95_ms']:.3f} ms"
-    )
-    print(f"real-time factor: {summary['real_time_factor']:,.0f}x  (target >= 1000x)")
+    for decoder in args.decoders:
+        cfg = compose(
+            "track",
+            [
+                f"bundle={args.bundle}",
+                f"variant={args.variant}",
+                f"decoder={decoder}",
+                "paths.output_dir=unused",
+            ],
+        )
+        summary = build_tracker(cfg, predictor).run(stream, chunk=args.chunk).summary()
+        print(
+            f"{decoder:>9}: {summary['windows']} model calls in {summary['processing_s']:.2f} s; "
+            f"per-call latency p50 {summary['latency_p50_ms']:.3f} ms, p95 {summary['latency_p95_ms']:.3f} ms; "
+            f"real-time factor {summary['real_time_factor']:,.0f}x (target >= 1000x)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,84 +1,65 @@
-"""Event- and segment-level tracking results over many streams, with one bundle.
+"""Score every row of rows.py once on its test streams; write results.csv.
 
-    python experiments/tracking/evaluate.py <bundle> strikes_sim --sessions 5
-    python experiments/tracking/evaluate.py <bundle> hapt --subjects 2 4 9 10 12 13 18 20 24
+    python experiments/tracking/evaluate.py [--root outputs]
 
-`strikes_sim`: fresh simulated sessions (seeds 100+, never trained on): movement events.
-`hapt`: every session of the given (test) subjects, replayed at 50 Hz: activity segments
-(no idle class, so each run of one activity is a segment). Prints one line per stream and
-the totals (events pooled over streams).
+Test streams: hapt's nine official test subjects (every session), five fresh strikes_sim
+sessions (seeds 100-104, 2 min each; SIMULATED), and the csv recording write_csv.py made of
+the hapt test sessions. Settings: the row's baseline plus what tune.py chose on the non-test
+subjects (tuned.yaml); nothing here looks at a test score to choose anything.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 
-import numpy as np
+from rows import HERE, ROWS, streams, track_config, tuned_overrides
 
 from har.export.bundle import read_bundle
 from har.export.inference import Predictor
-from har.stream.events import EventScore
-from har.stream.smoothing import MovingAverage
-from har.stream.sources import dataset_recording, simulator
-from har.stream.tracker import Tracker
+from har.io import write_csv
+from har.stream.benchmark import track_streams
+
+COLUMNS = [
+    "dataset",
+    "events",
+    "decoder",
+    "event_f1",
+    "onset_mae_ms",
+    "segment_f1",
+    "count_error",
+    "decision_delay_p95_ms",
+    "rtf",
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("bundle")
-    parser.add_argument("source", choices=["strikes_sim", "hapt"])
-    parser.add_argument("--sessions", type=int, default=5)
-    parser.add_argument("--session-s", type=float, default=120)
-    parser.add_argument("--subjects", nargs="*", default=["2", "4", "9", "10", "12", "13", "18", "20", "24"])
-    parser.add_argument("--min-duration-s", type=float, default=0.0)
-    parser.add_argument("--iou", type=float, default=0.5)
+    parser.add_argument("--root", default="outputs")
     args = parser.parse_args()
-    predictor = Predictor(read_bundle(args.bundle), "float16")
-    if args.source == "strikes_sim":
-        streams = [
-            simulator(session_s=args.session_s, seed=100 + i, subject=1 + i) for i in range(args.sessions)
-        ]
-    else:
-        streams = []
-        for subject in args.subjects:
-            for session in range(2):
-                try:
-                    streams.append(dataset_recording(data="hapt", subject=subject, session=session))
-                except ValueError:
-                    break  # this subject has one session
-    totals = {"tp": 0, "fp": 0, "fn": 0}
-    window_true, window_predicted, rtf, latencies = [], [], [], []
-    for stream in streams:
-        tracker = Tracker(predictor, smoothing=MovingAverage(size=3), min_duration_s=args.min_duration_s)
-        result = tracker.run(stream, chunk=25, iou=args.iou)
-        score: EventScore = result.score
-        totals["tp"] += score.true_positives
-        totals["fp"] += score.false_positives
-        totals["fn"] += score.false_negatives
-        labelled = [s for s in result.steps if s.true_label is not None]
-        window_true += [s.true_label for s in labelled]
-        window_predicted += [s.label for s in labelled]
-        rtf.append(result.summary()["real_time_factor"])
-        latencies += result.latencies_ms
-        print(
-            f"{stream.name}: {len(stream.truth)} true, {len(result.events)} detected, P {score.precision:.3f} R {score.recall:.3f} "
-            f"F1 {score.f1:.3f}, count error {json.dumps(score.count_error)}"
+    results, cache = [], {}
+    for row in ROWS:
+        overrides = tuned_overrides(row)
+        cfg = track_config(row, args.root, overrides)
+        predictor = Predictor(read_bundle(cfg.bundle), cfg.variant)
+        if row.dataset not in cache:  # one load per dataset
+            cache[row.dataset] = streams(row, args.root, test=True)
+        data = cache[row.dataset]
+        pooled = track_streams(cfg, predictor, data)
+        scores = pooled.row()
+        settings = " ".join([*row.baseline, *overrides])
+        results.append(
+            {
+                **{"dataset": row.dataset, "events": row.events, "decoder": row.decoder},
+                **{c: scores[c] for c in COLUMNS[3:]},
+                "decision_delay_p50_ms": scores["decision_delay_p50_ms"],
+                "streams": len(data),
+                "stream_h": round(pooled.stream_s / 3600, 2),
+                "model_calls": pooled.windows,
+                "settings": settings,
+            }
         )
-    precision = totals["tp"] / max(1, totals["tp"] + totals["fp"])
-    recall = totals["tp"] / max(1, totals["tp"] + totals["fn"])
-    f1 = 2 * precision * recall / max(1e-12, precision + recall)
-    from sklearn.metrics import f1_score
-
-    classes = sorted(set(window_true))
-    window_f1 = f1_score(window_true, window_predicted, labels=classes, average="macro", zero_division=0)
-    kind = "events (SIMULATED data)" if args.source == "strikes_sim" else "segments"
-    print(
-        f"TOTAL {len(streams)} streams, {kind}, IoU >= {args.iou}: P {precision:.3f} R {recall:.3f} F1 {f1:.3f} "
-        f"({totals['tp']} hits, {totals['fp']} false alarms, {totals['fn']} misses); window macro-F1 {window_f1:.3f}; "
-        f"latency p50 {np.percentile(latencies, 50):.3f} ms p95 {np.percentile(latencies, 95):.3f} ms; "
-        f"real-time factor median {np.median(rtf):,.0f}x"
-    )
+        print(", ".join(f"{k} {v}" for k, v in results[-1].items()), flush=True)
+    write_csv(HERE / "results.csv", results)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""An ordered chain of transforms built from `conf/augment/*.yaml`, plus batch-level mixup."""
+"""An ordered chain of transforms built from `conf/augment/*.yaml`."""
 
 from __future__ import annotations
 
@@ -56,16 +56,3 @@ def build_pipeline(augment_cfg: DictConfig, channels: Sequence[str] = DEFAULT_CH
             raise ConfigError(f"{key} ({step_cfg._target_.rsplit('.', 1)[-1]}): {error}") from None
         steps.append(step)
     return Pipeline(steps) if steps else None
-
-
-def mixup(x: tf.Tensor, y: tf.Tensor, seed: tf.Tensor, alpha: float) -> tuple[tf.Tensor, tf.Tensor]:
-    """Mix each sample with another of the batch: lambda ~ Beta(alpha, alpha); y one-hot (B, K)."""
-    lambda_seed, order_seed = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
-    batch = tf.shape(x)[0]
-    first = tf.random.stateless_gamma([batch], lambda_seed, alpha=alpha)
-    second = tf.random.stateless_gamma([batch], lambda_seed + 1, alpha=alpha)
-    mix = first / (first + second)  # (B,) Beta(alpha, alpha)
-    partner = tf.argsort(tf.random.stateless_uniform([batch], order_seed))
-    x_mix = mix[:, None, None] * x + (1 - mix[:, None, None]) * tf.gather(x, partner)
-    y_mix = mix[:, None] * y + (1 - mix[:, None]) * tf.gather(y, partner)
-    return x_mix, y_mix

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
@@ -11,10 +12,36 @@ from omegaconf import DictConfig
 
 from har.augment.pipeline import build_pipeline, build_step
 from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, instantiate, to_container
+from har.config import CONF_DIR, ConfigError, instantiate, to_container
 from har.data.channels import sensor_groups
 from har.data.dataset import load_windows
 from har.io import atomic_write
+
+
+def panels(cfg: DictConfig, window: np.ndarray, channels: Sequence[str]) -> list[tuple[str, np.ndarray]]:
+    """The window (1, T, C), each step of `cfg.augment` alone at probability 1, then the pipeline.
+
+    Args:
+        cfg: the preview config (`augment`, `seed`).
+        window: (1, T, C) in the order of `channels`.
+        channels: the data's declared channels; a step that needs a sensor triad they lack is
+            refused by name.
+
+    Returns:
+        (title, (T, C) values) per panel, in that order.
+    """
+    seed = tf.constant([cfg.seed, 0], tf.int64)
+    shown = [("original", window[0])]
+    for index, step_cfg in enumerate(cfg.augment.steps):
+        step = build_step(step_cfg, f"augment.steps[{index}]", channels)
+        name = step_cfg._target_.rsplit(".", 1)[-1]
+        forced = step.func(tf.constant(window), seed, **{**step.keywords, "probability": 1.0})
+        shown.append((f"{name} (strength {step_cfg.strength})", forced.numpy()[0]))
+    pipeline = build_pipeline(cfg.augment, channels)
+    if pipeline is not None:
+        augmented = pipeline(tf.constant(window), seed).numpy()[0]
+        shown.append((f"pipeline {cfg.augment.name} (as in training)", augmented))
+    return shown
 
 
 def preview(cfg: DictConfig) -> Path:
@@ -26,26 +53,15 @@ def preview(cfg: DictConfig) -> Path:
 
     data = load_windows(cfg.data)
     if not 0 <= cfg.index < len(data.train):
-        raise ValueError(f"index={cfg.index}: train has {len(data.train)} windows")
+        raise ConfigError(f"index={cfg.index}: train has {len(data.train)} windows")
     window = data.train.X[cfg.index : cfg.index + 1]  # (1, T, C)
-    seed = tf.constant([cfg.seed, 0], tf.int64)
-    panels = [("original", window[0])]
-    for index, step_cfg in enumerate(cfg.augment.steps):
-        step = build_step(step_cfg, f"augment.steps[{index}]", data.channels)
-        name = step_cfg._target_.rsplit(".", 1)[-1]
-        forced = step.func(tf.constant(window), seed, **{**step.keywords, "probability": 1.0})
-        panels.append((f"{name} (strength {step_cfg.strength})", forced.numpy()[0]))
-    pipeline = build_pipeline(cfg.augment, data.channels)
-    if pipeline is not None:
-        panels.append(
-            (f"pipeline {cfg.augment.name} (as in training)", pipeline(tf.constant(window), seed).numpy()[0])
-        )
+    shown = panels(cfg, window, data.channels)
     time = np.arange(window.shape[1]) / data.rate_hz
     groups = sensor_groups(data.channels, data.units)  # one column of panels per sensor
     figure, axes = plt.subplots(
-        len(panels), len(groups), figsize=(5.5 * len(groups), 1.9 * len(panels)), sharex=True, squeeze=False
+        len(shown), len(groups), figsize=(5.5 * len(groups), 1.9 * len(shown)), sharex=True, squeeze=False
     )
-    for row, (title, values) in enumerate(panels):
+    for row, (title, values) in enumerate(shown):
         for column, (_, members, unit) in enumerate(groups):
             axis = axes[row, column]
             for colour, channel in enumerate(members):

@@ -1,9 +1,11 @@
-"""The tf.data pipeline: shuffle, batch, augment (train only), normalise, prefetch.
+"""The tf.data pipeline: shuffle, batch, augment (train only), normalise, mixup, prefetch.
 
 Augmentation runs on raw physical units (a rotation must see g and rad/s triads, not
 standardised channels), so it comes before normalisation. Training data is one dataset of
 `epochs` epochs in a row; every random draw (the order, augmentation, mixup) is stateless and
 keyed on (run seed, epoch, batch), so a seeded run is repeatable and each epoch draws anew.
+Mixup mixes labels as well as windows, so it lives here with the labels, after
+normalisation, rather than among the window transforms of `har.augment`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from har.augment.pipeline import mixup
 from har.data.dataset import Normaliser
 from har.data.recording import WindowSet
 
 # Batches augmented per call (see make_dataset).
 AUGMENT_CHUNK = 8
 
-# (x (B, T, C), seed (2,) int) -> (B, T, C)
+# (x (B, T, C), seed (2,) int) -> (B, T, C): e.g. a har.augment.Pipeline, passed in by the
+# caller, so this module does not depend on the augmentation package
 BatchAugment = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
 # Each kind of draw has its own seeds: augmentation uses the run seed itself.
@@ -146,3 +148,16 @@ def _epoch_maker(
         )
 
     return one_epoch
+
+
+def mixup(x: tf.Tensor, y: tf.Tensor, seed: tf.Tensor, alpha: float) -> tuple[tf.Tensor, tf.Tensor]:
+    """Mix each sample with another of the batch: lambda ~ Beta(alpha, alpha); y one-hot (B, K)."""
+    lambda_seed, order_seed = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
+    batch = tf.shape(x)[0]
+    first = tf.random.stateless_gamma([batch], lambda_seed, alpha=alpha)
+    second = tf.random.stateless_gamma([batch], lambda_seed + 1, alpha=alpha)
+    mix = first / (first + second)  # (B,) Beta(alpha, alpha)
+    partner = tf.argsort(tf.random.stateless_uniform([batch], order_seed))
+    x_mix = mix[:, None, None] * x + (1 - mix[:, None, None]) * tf.gather(x, partner)
+    y_mix = mix[:, None] * y + (1 - mix[:, None]) * tf.gather(y, partner)
+    return x_mix, y_mix

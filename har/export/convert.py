@@ -58,6 +58,24 @@ def quiet_native_output() -> Iterator[None]:
             logging.getLogger("tensorflow").setLevel(previous_level)
 
 
+def float32_model(model: keras.Model) -> keras.Model:
+    """`model` computing in float32: a copy with the same weights if any layer is mixed precision.
+
+    A `trainer.mixed_precision` checkpoint keeps float32 weights but computes in float16,
+    and TFLite's builtin convolutions and matmuls take no float16 inputs, so its graph would
+    need Select TF ops. The float16 *file* comes from quantizing the float32 graph's weights.
+    """
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+
+    def in_float32(layer: keras.layers.Layer) -> keras.layers.Layer:
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    copy = keras.models.clone_model(model, clone_function=in_float32)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def to_tflite(
     model: keras.Model,
     quantization: str = "float32",
@@ -67,7 +85,7 @@ def to_tflite(
     """Convert with builtin ops only.
 
     Args:
-        model: a Keras model with a fixed input length.
+        model: a Keras model with a fixed input length (mixed precision: see `float32_model`).
         quantization: `float32`; `float16` (weights stored as float16); `dynamic_int8`
             (int8 weights, float activations); `int8` (full integer with float input/output,
             calibrated on `representative` windows).
@@ -75,6 +93,7 @@ def to_tflite(
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization={quantization!r}: expected one of {', '.join(QUANTIZATIONS)}")
+    model = float32_model(model)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantization != "float32":

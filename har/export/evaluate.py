@@ -98,6 +98,7 @@ def report(
     size_bytes: int,
     latency: tuple[float, float],
     throughput: float,
+    extra: dict | None = None,
 ) -> VariantReport:
     metrics = classification_metrics("test", y, probabilities, class_names)
     delta = np.abs(probabilities - reference)
@@ -113,4 +114,5 @@ def report(
         latency_p50_ms=latency[0],
         latency_p95_ms=latency[1],
         throughput_windows_s=throughput,
+        extra=dict(extra or {}),
     )

@@ -3,8 +3,9 @@
     har-export run_dir=outputs/runs/<run>
 
 Converts the best checkpoint to every variant in `export.variants`, evaluates each on the
-run's own test split in LiteRT next to Keras, applies the accuracy guard, and writes the
-bundle (`model_<variant>.tflite`, `manifest.json`, `comparison.md`, `comparison.json`).
+run's own test split (as its `data.json` recorded it, with its normaliser; see `run`) in
+LiteRT next to Keras, applies the accuracy guard, and writes the bundle
+(`model_<variant>.tflite`, `manifest.json`, `comparison.md`, `comparison.json`).
 """
 
 from __future__ import annotations
@@ -18,17 +19,17 @@ from typing import Any
 import hydra
 import keras
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 import har
 from har.cli_errors import exit_on_user_error
 from har.config import CONF_DIR, ConfigError, check_experiment, instantiate, to_container
-from har.data.dataset import load_windows
 from har.export import evaluate
 from har.export.bundle import write_bundle
 from har.export.convert import make_interpreter, run_tflite, to_tflite
+from har.export.ensemble import build_ensemble, fold_dirs
 from har.export.report import comparison_markdown, print_table
-from har.models import load
+from har.export.run import Run, load_run, source_run
 
 
 class ExportGuardError(RuntimeError):
@@ -41,124 +42,117 @@ class ExportResult:
     reports: list[evaluate.VariantReport]
 
 
-def _source_run(cfg: DictConfig) -> Path:
-    """`run_dir`, or the run folder of the best trial (a Pareto point) of `study`."""
-    if cfg.study:
-        from har.sweep.driver import best_run_dir  # the sweep package owns everything optuna
-
-        journal = Path(cfg.storage) if cfg.storage and "://" not in str(cfg.storage) else None
-        url = None if journal else cfg.storage
-        if journal is not None and not journal.is_file():
-            raise ConfigError(f"storage={cfg.storage}: no such journal file")
-        try:
-            return best_run_dir(url, cfg.study, journal, int(cfg.pareto_index))
-        except (KeyError, ValueError) as error:
-            raise ConfigError(f"study={cfg.study}: no finished trial to export ({error})") from None
-    if cfg.run_dir is None:
-        raise ConfigError(
-            "give run_dir=<a har-train run folder> or study=<name> storage=<journal file or URL>"
-        )
-    return Path(cfg.run_dir)
-
-
-def _load_run(run_dir: Path) -> tuple[DictConfig, keras.Model]:
-    """The run's config and best checkpoint; only a run that finished (it wrote metrics.json).
-
-    A killed run keeps the checkpoint of its best epoch so far, which is complete (written
-    atomically) but is not the run's result; exporting it would ship an unfinished model.
-    """
-    required = ("best.keras", "config.yaml", "data.json", "metrics.json")
-    missing = [n for n in required if not (run_dir / n).is_file()]
-    if missing:
-        raise ConfigError(f"run_dir={run_dir}: not a finished har-train run (missing {', '.join(missing)})")
-    run_cfg = OmegaConf.load(run_dir / "config.yaml")
-    try:
-        model = load(run_dir / "best.keras")
-    except Exception as error:  # keras, zipfile and h5py raise many types for a damaged file
-        raise ConfigError(
-            f"{run_dir / 'best.keras'}: cannot be loaded ({type(error).__name__}: {str(error)[:200]})"
-        ) from None
-    return run_cfg, model
-
-
 def export(cfg: DictConfig) -> ExportResult:
-    """Convert, compare and bundle the model of `cfg.run_dir`.
+    """Convert, compare and bundle the model of `cfg.run_dir` (or of `cfg.study`'s best trial).
 
     Raises:
         ConfigError: no such run, or a variant name that does not exist.
+        DataError: the run's data changed since it was trained (see `run.run_windows`).
         ConversionError: the model needs Select TF ops.
         ExportGuardError: a guarded variant lost too much accuracy (nothing is written).
     """
     check_experiment(cfg, "har-export")
-    run_dir = _source_run(cfg)
-    run_cfg, model = _load_run(run_dir)
-    if cfg.cache_dir:
-        run_cfg.data.cache_dir = cfg.cache_dir
-    data = load_windows(run_cfg.data)
+    run = load_run(source_run(cfg), cache_dir=cfg.cache_dir)
+    data = run.data
     X_test = data.normaliser(data.test.X)  # (N, T, C) exactly as training evaluated it
-    rng = np.random.default_rng(0)
-    representative = data.normaliser(
-        data.train.X[
-            rng.choice(len(data.train), min(cfg.representative_windows, len(data.train)), replace=False)
-        ]
-    )
-    keras_probabilities = model.predict(X_test, batch_size=256, verbose=0)
-    single = X_test[:1]
     print(
-        f"exporting {run_dir} ({model.count_params():,} parameters) on {len(X_test)} test windows", flush=True
+        f"exporting {run.run_dir} ({run.model.count_params():,} parameters) on {len(X_test)} test windows",
+        flush=True,
     )
-    keras_report = evaluate.report(
-        "keras",
-        keras_probabilities,
-        keras_probabilities,
-        data.test.y,
-        data.class_names,
-        size_bytes=(run_dir / "best.keras").stat().st_size,
-        latency=evaluate.keras_latency(
-            model, single, invocations=cfg.latency.invocations, warmup=cfg.latency.warmup
-        ),
-        throughput=_keras_throughput(model, X_test[: cfg.throughput_batch]),
-    )
-    reports, files = [keras_report], {}
-    for variant in cfg.variants:
-        started = time.perf_counter()
-        content = to_tflite(model, variant, representative=(w[None] for w in representative))
-        probabilities = run_tflite(make_interpreter(content), X_test)
-        reports.append(
-            evaluate.report(
-                variant,
-                probabilities,
-                keras_probabilities,
-                data.test.y,
-                data.class_names,
-                size_bytes=len(content),
-                latency=evaluate.tflite_latency(
-                    content, single, invocations=cfg.latency.invocations, warmup=cfg.latency.warmup
-                ),
-                throughput=evaluate.tflite_throughput(content, X_test, batch=cfg.throughput_batch),
-            )
-        )
-        files[f"model_{variant}.tflite"] = content
-        print(
-            f"  {variant}: {len(content) / 1024:.0f} kB, converted and evaluated in {time.perf_counter() - started:.1f}s",
-            flush=True,
-        )
+    reports, files = _compare(run, X_test, cfg)
     print_table(reports)
     _guard(reports, cfg.guard)
-    manifest = _manifest(model, data, run_dir, run_cfg, files)
+    manifest = _manifest(run, files)
     manifest["source"]["study"] = cfg.study
     comparison = {
-        "run_dir": str(run_dir),
+        "run_dir": str(run.run_dir),
         "test_windows": len(X_test),
         "subjects": data.subjects,
         "reports": [r.to_dict() for r in reports],
     }
     files["comparison.json"] = (json.dumps(comparison, indent=2) + "\n").encode()
-    files["comparison.md"] = comparison_markdown(reports, data.subjects, len(X_test), run_dir).encode()
+    files["comparison.md"] = comparison_markdown(reports, data.subjects, len(X_test), run.run_dir).encode()
     bundle = write_bundle(Path(cfg.bundle_dir), files, manifest)
-    _log(cfg, bundle, reports, run_dir)
+    _log(cfg, bundle, reports, run.run_dir)
     print(f"bundle: {bundle}", flush=True)
     return ExportResult(bundle, reports)
+
+
+def _compare(
+    run: Run, X_test: np.ndarray, cfg: DictConfig
+) -> tuple[list[evaluate.VariantReport], dict[str, bytes]]:
+    """Keras and every variant of `cfg.variants` on the test windows; the variants' files.
+
+    With `cfg.ensemble`, the same again for the run's fold models averaged in one graph.
+    """
+    data = run.data
+    rng = np.random.default_rng(0)
+    count = min(cfg.representative_windows, len(data.train))
+    representative = data.normaliser(data.train.X[rng.choice(len(data.train), count, replace=False)])
+    models = [("", run.model, (run.run_dir / "best.keras").stat().st_size)]
+    if cfg.ensemble:
+        ensemble = build_ensemble(run.run_dir)
+        size = sum((fold / "best.keras").stat().st_size for fold in fold_dirs(run.run_dir))
+        models.append(("ensemble_", ensemble, size))
+    reports, files = [], {}
+    for prefix, model, keras_size in models:
+        more_reports, more_files = _compare_model(prefix, model, keras_size, X_test, representative, run, cfg)
+        reports += more_reports
+        files.update(more_files)
+    return reports, files
+
+
+def _compare_model(
+    prefix: str,
+    model: keras.Model,
+    keras_size: int,
+    X_test: np.ndarray,
+    representative: np.ndarray,
+    run: Run,
+    cfg: DictConfig,
+) -> tuple[list[evaluate.VariantReport], dict[str, bytes]]:
+    """One Keras model and its TFLite variants (named `<prefix><variant>`), against that model."""
+    data = run.data
+    keras_probabilities = model.predict(X_test, batch_size=256, verbose=0)
+    single = X_test[:1]
+    timing = {"invocations": cfg.latency.invocations, "warmup": cfg.latency.warmup}
+    extra = {"parameters": int(model.count_params())}
+    reports = [
+        evaluate.report(
+            f"{prefix}keras",
+            keras_probabilities,
+            keras_probabilities,
+            data.test.y,
+            data.class_names,
+            size_bytes=keras_size,
+            latency=evaluate.keras_latency(model, single, **timing),
+            throughput=_keras_throughput(model, X_test[: cfg.throughput_batch]),
+            extra=extra,
+        )
+    ]
+    files = {}
+    for variant in cfg.variants:
+        started = time.perf_counter()
+        content = to_tflite(model, variant, representative=(w[None] for w in representative))
+        reports.append(
+            evaluate.report(
+                f"{prefix}{variant}",
+                run_tflite(make_interpreter(content), X_test),
+                keras_probabilities,
+                data.test.y,
+                data.class_names,
+                size_bytes=len(content),
+                latency=evaluate.tflite_latency(content, single, **timing),
+                throughput=evaluate.tflite_throughput(content, X_test, batch=cfg.throughput_batch),
+                extra=extra,
+            )
+        )
+        files[f"model_{prefix}{variant}.tflite"] = content
+        print(
+            f"  {prefix}{variant}: {len(content) / 1024:.0f} kB, converted and evaluated in {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
+    return reports, files
 
 
 def _keras_throughput(model: keras.Model, X: np.ndarray) -> float:
@@ -185,7 +179,8 @@ def _guard(reports: list[evaluate.VariantReport], guard: DictConfig) -> None:
             )
 
 
-def _manifest(model, data, run_dir: Path, run_cfg: DictConfig, files: dict[str, bytes]) -> dict[str, Any]:
+def _manifest(run: Run, files: dict[str, bytes]) -> dict[str, Any]:
+    model, data, run_cfg = run.model, run.data, run.config
     interpreter = make_interpreter(next(iter(files.values())))
 
     def details(items):
@@ -197,7 +192,7 @@ def _manifest(model, data, run_dir: Path, run_cfg: DictConfig, files: dict[str, 
     return {
         "har_version": har.__version__,
         "source": {
-            "run_dir": str(run_dir),
+            "run_dir": str(run.run_dir),
             "model": run_cfg.model.name,
             "dataset": run_cfg.data.name,
             "trial": run_cfg.get("trial", None),

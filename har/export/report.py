@@ -64,6 +64,14 @@ def comparison_markdown(reports: list[VariantReport], subjects: dict, n_windows:
         f"Source run: `{run_dir}`. Test split: {n_windows} windows of subjects {' '.join(subjects['test'])} "
         "(split by subject). Agreement and |Δp| are against the Keras model's probabilities. "
         "Latency: one window per call, 1 thread, LiteRT interpreter, after warm-up.",
+        *(
+            [
+                "`ensemble_*`: the run's fold models averaged in one graph (each fold's normalisation "
+                f"inside it; {reports[-1].extra.get('parameters', '?'):,} parameters), compared with its own Keras model."
+            ]
+            if any(r.name.startswith("ensemble_") for r in reports)
+            else []
+        ),
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "---|" * len(HEADER),

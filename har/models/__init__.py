@@ -3,11 +3,18 @@
 Builders are pure: functional, uncompiled, no seeding, no globals. Their output is a float32
 softmax, so mixed precision and TFLite conversion see the same head. Each raises
 ValueError naming the parameter when the window is too short for the architecture.
+
+The argument checks the builders share are public here: other builders (the VAE in
+`har.synth`) use them too.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from har.models._checks import check_length, check_positive, check_rate
+
+__all__ = ["check_length", "check_positive", "check_rate", "load"]
 
 
 def load(path: str | Path, *, compile: bool = True):

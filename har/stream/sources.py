@@ -8,7 +8,7 @@ per-sample labels and ground-truth movements. A file is read by the same reader 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +51,11 @@ class Stream:
         index = [self.channels.index(c) for c in channels]
         return Stream(**{**self.__dict__, "signals": self.signals[:, index], "channels": tuple(channels)})
 
+    def chunks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(t, samples) pieces of `size` samples, as a live sensor would hand them over."""
+        for begin in range(0, len(self.t), size):
+            yield self.t[begin : begin + size], self.signals[begin : begin + size]
+
 
 def simulator(
     *, session_s: float = 120.0, seed: int = 100, subject: int = 1, rate_hz: float = 50.0
@@ -72,31 +77,58 @@ def simulator(
 
 
 def dataset_recording(
-    *, data: str, subject: str | int, session: int = 0, cache_dir: str | None = None
+    *,
+    data: str,
+    subject: str | int,
+    session: int = 0,
+    cache_dir: str | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
 ) -> Stream:
-    """Session number `session` of `subject` in dataset `data` (a conf/data name), at its rate."""
-    overrides = ["paths.output_dir=unused"] + ([f"paths.cache_dir={cache_dir}"] if cache_dir else [])
-    cfg = compose("train", [f"data={data}", *overrides])
-    recordings = instantiate(cfg.data.source, "data.source").load()
-    chosen = [r for r in recordings.recordings if r.subject == str(subject)]
-    if not chosen:
+    """Session number `session` of `subject` in dataset `data` (a conf/data name), at its rate.
+
+    `overrides` go to the data config (e.g. `data.source.include_transitions=true`)."""
+    streams = dataset_streams(data=data, subjects=[subject], cache_dir=cache_dir, overrides=overrides)
+    if not streams:
         raise DataError(f"stream.subject={subject}: no recording of that subject in {data}")
-    if not 0 <= session < len(chosen):
-        raise DataError(f"stream.session={session}: subject {subject} has {len(chosen)} session(s) in {data}")
-    recording = chosen[session]
-    truth = [(e.label, e.start_s, e.end_s) for e in recording.events] or segments_from_labels(
-        recording.labels, recordings.class_names, recording.rate_hz
-    )
-    return Stream(
-        name=recording.name,
-        t=np.arange(len(recording.signals)) / recording.rate_hz,
-        signals=recording.signals,
-        rate_hz=recording.rate_hz,
-        class_names=recordings.class_names,
-        labels=recording.labels,
-        truth=truth,
-        channels=recordings.channels,
-    )
+    if not 0 <= session < len(streams):
+        raise DataError(
+            f"stream.session={session}: subject {subject} has {len(streams)} session(s) in {data}"
+        )
+    return streams[session]
+
+
+def dataset_streams(
+    *,
+    data: str,
+    subjects: list[str | int],
+    cache_dir: str | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+) -> list[Stream]:
+    """Every session of `subjects` in dataset `data`, in the dataset's order (one load)."""
+    extra = ["paths.output_dir=unused"] + ([f"paths.cache_dir={cache_dir}"] if cache_dir else [])
+    cfg = compose("train", [f"data={data}", *extra, *overrides])
+    recordings = instantiate(cfg.data.source, "data.source").load()
+    wanted = {str(s) for s in subjects}
+    out = []
+    for recording in recordings.recordings:
+        if recording.subject not in wanted:
+            continue
+        truth = [(e.label, e.start_s, e.end_s) for e in recording.events] or segments_from_labels(
+            recording.labels, recordings.class_names, recording.rate_hz, idle=()
+        )
+        out.append(
+            Stream(
+                name=recording.name,
+                t=np.arange(len(recording.signals)) / recording.rate_hz,
+                signals=recording.signals,
+                rate_hz=recording.rate_hz,
+                class_names=recordings.class_names,
+                labels=recording.labels,
+                truth=truth,
+                channels=recordings.channels,
+            )
+        )
+    return out
 
 
 def csv_file(
@@ -134,7 +166,7 @@ def csv_file(
     names = session.label_names
     labels = session.labels_as({n: i for i, n in enumerate(names)}) if names else None
     if not annotations and labels is not None:
-        truth = segments_from_labels(labels, names, float(rate_hz))
+        truth = segments_from_labels(labels, names, float(rate_hz), idle=())
     return Stream(
         name=str(file),
         t=session.t - session.t[0],

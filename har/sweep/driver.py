@@ -9,8 +9,6 @@ Rerunning the same command resumes the study up to `n_trials` in total.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 import warnings
@@ -21,15 +19,18 @@ from typing import Any
 import hydra
 import optuna
 from omegaconf import DictConfig, OmegaConf
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate
+from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate, to_container
 from har.io import write_text
+from har.sweep.best import best_trials, pick
 from har.sweep.objective import refit_trial
-from har.sweep.space import parse_space
+from har.sweep.placement import plan_workers
+from har.sweep.pool import WorkerPool
+from har.sweep.space import load_space
 from har.sweep.storage import make_storage
-from har.sweep.summary import best_trials, summarise
+from har.sweep.summary import summarise
 
 
 @dataclass
@@ -41,41 +42,21 @@ class SweepResult:
 
 
 def worker_config(cfg: DictConfig) -> DictConfig:
-    """What each worker process needs, resolved (workers do not run Hydra themselves)."""
-    sweep = cfg.sweep
-    name = str(sweep.search_space)
-    space_file = Path(name) if name.endswith(".yaml") else CONF_DIR / "search_space" / f"{name}.yaml"
-    if not space_file.is_file():
-        known = ", ".join(sorted(p.stem for p in (CONF_DIR / "search_space").glob("*.yaml")))
-        raise ConfigError(
-            f"sweep.search_space={name!r}: no such search space (known: {known}, or a path to a .yaml)"
-        )
-    space_cfg = OmegaConf.load(space_file)
-    return OmegaConf.create(
-        {
-            "study": sweep.study,
-            "storage": sweep.storage,
-            "sweep_dir": str(Path(cfg.paths.output_dir).resolve()),
-            "n_trials": int(sweep.n_trials),
-            "timeout": sweep.timeout,
-            "workers": int(sweep.workers),
-            "gpus": list(sweep.gpus or []),
-            "objective": OmegaConf.to_container(sweep.objective, resolve=True),
-            "objectives": list(sweep.objectives),
-            "sampler": OmegaConf.to_container(sweep.sampler, resolve=True),
-            "pruner": OmegaConf.to_container(sweep.pruner, resolve=True),
-            "heartbeat": OmegaConf.to_container(sweep.heartbeat, resolve=True),
-            "search_space": OmegaConf.to_container(space_cfg, resolve=True),
-            "search_space_name": str(sweep.search_space),
-            "train_overrides": list(sweep.train_overrides),
-            "refit": str(sweep.refit),
-            "logger_group": bool(sweep.logger_group),
-            "paths": {
-                "root": str(Path(cfg.paths.root).resolve()),
-                "cache_dir": str(Path(cfg.paths.cache_dir).resolve()),
-            },
-        }
-    )
+    """The composed sweep config, resolved, as every worker reads it (workers run no Hydra).
+
+    Paths become absolute (a worker may start in another folder), `sweep.workers` and
+    `sweep.gpus` are this machine's resolved placement (`sweep.placement` says by which rule),
+    and `search_space` holds the space itself, read and checked here once, so every worker
+    samples the same space.
+    """
+    worker_cfg = OmegaConf.create(to_container(cfg))
+    for key in ("root", "output_dir", "cache_dir"):
+        worker_cfg.paths[key] = str(Path(worker_cfg.paths[key]).resolve())
+    worker_cfg.search_space = load_space(cfg.sweep.search_space)
+    placement = plan_workers(cfg.sweep)  # this machine's GPUs and worker count, resolved once
+    worker_cfg.sweep.workers, worker_cfg.sweep.gpus = placement.workers, list(placement.gpus)
+    worker_cfg.sweep.placement = placement.rule
+    return worker_cfg
 
 
 def _check(cfg: DictConfig) -> None:
@@ -88,10 +69,8 @@ def _check(cfg: DictConfig) -> None:
     for direction in sweep.directions:
         if direction not in ("maximize", "minimize"):
             raise ConfigError(f"sweep.directions: {direction!r} is not maximize or minimize")
-    if sweep.workers < 1 or sweep.n_trials < 1:
-        raise ConfigError(
-            f"sweep.workers={sweep.workers}, sweep.n_trials={sweep.n_trials}: both must be >= 1"
-        )
+    if sweep.n_trials < 1:  # sweep.workers and sweep.gpus: har.sweep.placement checks them
+        raise ConfigError(f"sweep.n_trials={sweep.n_trials}: must be >= 1")
 
 
 def _progress(study: optuna.Study, seen: set[int], total: int, started: float) -> None:
@@ -128,10 +107,7 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     sweep_dir = Path(cfg.paths.output_dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    worker_cfg = worker_config(cfg)
-    parse_space(
-        worker_cfg.search_space, f"search_space={cfg.sweep.search_space}"
-    )  # fail now, not in N workers
+    worker_cfg = worker_config(cfg)  # a bad search space fails now, not in N workers
     instantiate(cfg.sweep.sampler, "sweep.sampler")
     instantiate(cfg.sweep.pruner, "sweep.pruner")
     instantiate(cfg.sweep.objective, "sweep.objective")
@@ -147,76 +123,52 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     if study.metric_names is None:
         study.set_metric_names(list(cfg.sweep.objectives))
     print(
-        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {cfg.sweep.workers} worker(s), storage "
+        f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {worker_cfg.sweep.workers} worker(s), storage "
         f"{'journal ' + str(sweep_dir / 'journal.log') if not cfg.sweep.storage else 'SQL'}; logs in {sweep_dir / 'workers'}",
         flush=True,
     )
-    logs = sweep_dir / "workers"
-    logs.mkdir(exist_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    processes = []
-    for index in range(int(cfg.sweep.workers)):
-        log = open(logs / f"worker-{index}.log", "a")  # noqa: SIM115 (closed below, after the worker)
-        processes.append(
-            (
-                subprocess.Popen(
-                    [sys.executable, "-m", "har.sweep.worker", str(config_path), str(index)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                ),
-                log,
-            )
-        )
+    print(f"placement: {worker_cfg.sweep.placement}", flush=True)
+    pool = WorkerPool(config_path, worker_cfg.sweep.workers, worker_cfg.sweep.gpus, sweep_dir / "workers")
+    pool.start()
     started, seen = time.time(), set()
     try:
-        while any(p.poll() is None for p, _ in processes):
+        while pool.running():
             _progress(study, seen, int(cfg.sweep.n_trials), started)
             time.sleep(2)
     except KeyboardInterrupt:
-        for process, _ in processes:
-            process.terminate()
+        pool.terminate()
         raise
     finally:
-        for _, log in processes:
-            log.close()
+        broken = pool.close()
     _progress(study, seen, int(cfg.sweep.n_trials), started)
-    broken = [i for i, (p, _) in enumerate(processes) if p.returncode != 0]
     if broken:
-        print(f"warning: worker(s) {broken} exited with an error; see {logs}", file=sys.stderr)
+        print(
+            f"warning: worker(s) {broken} exited with an error; see {sweep_dir / 'workers'}", file=sys.stderr
+        )
     if cfg.sweep.refit == "best" and (best := best_trials(study)):
-        refit_trial(best[min(int(cfg.sweep.pareto_index), len(best) - 1)], worker_cfg)
+        refit_trial(pick(best, int(cfg.sweep.pareto_index)), worker_cfg)
     summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
     print((sweep_dir / "summary.md").read_text(), flush=True)
-    bundle = None
-    if cfg.sweep.export and summary["best"]:
-        from har.export.exporter import export
-
-        best = summary["best"][min(int(cfg.sweep.pareto_index), len(summary["best"]) - 1)]
-        export_cfg = compose(
-            "export",
-            [
-                f"run_dir={best.user_attrs['run_dir']}",
-                f"paths.root={cfg.paths.root}",
-                f"paths.output_dir={sweep_dir / 'export'}",
-                *cfg.sweep.export_overrides,
-            ],
-        )
-        export_cfg.logger = cfg.logger
-        export_cfg.logger.job_type = "export"
-        bundle = export(export_cfg).bundle
+    bundle = _export_best(cfg, summary["best"]) if cfg.sweep.export and summary["best"] else None
     return SweepResult(study, sweep_dir, summary, bundle)
 
 
-def best_run_dir(
-    storage: str | None, study_name: str, journal: Path | None = None, pareto_index: int = 0
-) -> Path:
-    """The run folder of a study's best trial (for `har-export study=...`)."""
-    study = optuna.load_study(
-        study_name=study_name, storage=make_storage(storage, journal or Path("journal.log"))
+def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path:
+    """Export the run of the best trial (`sweep.pareto_index` of a Pareto front); its bundle."""
+    from har.export.exporter import export
+
+    export_cfg = compose(
+        "export",
+        [
+            f"run_dir={pick(best, int(cfg.sweep.pareto_index)).user_attrs['run_dir']}",
+            f"paths.root={cfg.paths.root}",
+            f"paths.output_dir={Path(cfg.paths.output_dir) / 'export'}",
+            *cfg.sweep.export_overrides,
+        ],
     )
-    best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
-    return Path(best[min(pareto_index, len(best) - 1)].user_attrs["run_dir"])
+    export_cfg.logger = cfg.logger
+    export_cfg.logger.job_type = "export"
+    return export(export_cfg).bundle
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="sweep", version_base="1.3")

@@ -1,15 +1,14 @@
 """What a trial runs: `run_trial` (sample -> overrides -> train) or `dry_run` (sample only).
 
 `sweep.objective` names one of them (`_partial_: true`); the worker calls it as
-`objective(trial, cfg, params, sweep_dir) -> objective values`.
+`objective(trial, cfg, params, sweep_dir) -> objective values`, with `cfg` the composed sweep
+config the driver handed to the workers (`driver.worker_config`).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import os
 import time
 import traceback
 from pathlib import Path
@@ -19,6 +18,7 @@ import optuna
 from omegaconf import DictConfig
 
 from har.config import compose
+from har.devices import configure_worker_tensorflow
 from har.sweep import space as search_space
 
 # Metrics kept with every trial. Test figures are there to be read, never to choose: the
@@ -44,34 +44,19 @@ RECORDED = (
 TFLITE_OBJECTIVES = ("tflite/latency_ms", "tflite/size_kb")
 
 
-def _tflite_objectives(run_dir: Path, input_shape: tuple[int, int]) -> dict[str, float]:
+def _tflite_objectives(run_dir: Path) -> dict[str, float]:
+    """Size and single-window latency of the run's float16 TFLite model."""
     import numpy as np
 
     from har.export.convert import to_tflite
     from har.export.evaluate import tflite_latency
     from har.models import load
 
+    data = json.loads((run_dir / "data.json").read_text())  # the windows the model was trained on
+    window = np.zeros((1, data["window"], len(data["channels"])), np.float32)  # (1, T, C)
     content = to_tflite(load(run_dir / "best.keras"), "float16")
-    p50, _ = tflite_latency(content, np.zeros((1, *input_shape), np.float32), invocations=300, warmup=30)
+    p50, _ = tflite_latency(content, window, invocations=300, warmup=30)
     return {"tflite/latency_ms": p50, "tflite/size_kb": len(content) / 1024}
-
-
-@functools.cache
-def _size_tensorflow_pools() -> None:
-    """TensorFlow's own thread pools, from the worker's environment (`worker.pin_resources`).
-
-    Only possible before TensorFlow's runtime starts, so this runs before the first trial
-    trains; outside a worker process (no such variables) TensorFlow is left as it is.
-    """
-    if "TF_NUM_INTRAOP_THREADS" not in os.environ:
-        return
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
-        tf.config.threading.set_inter_op_parallelism_threads(int(os.environ["TF_NUM_INTEROP_THREADS"]))
-    except RuntimeError:  # TensorFlow already ran in this process: its pools are fixed
-        return
 
 
 def trial_config(cfg: DictConfig, overrides: list[str], run_dir: Path, *, job_type: str) -> DictConfig:
@@ -79,12 +64,12 @@ def trial_config(cfg: DictConfig, overrides: list[str], run_dir: Path, *, job_ty
     return compose(
         "train",
         [
-            *cfg.train_overrides,
+            *cfg.sweep.train_overrides,
             *overrides,
             f"paths.root={cfg.paths.root}",
             f"paths.output_dir={run_dir}",
             f"paths.cache_dir={cfg.paths.cache_dir}",
-            f"logger.group={cfg.study}" if cfg.logger_group else "logger.group=null",
+            f"logger.group={cfg.sweep.study}" if cfg.sweep.logger_group else "logger.group=null",
             f"logger.job_type={job_type}",
         ],
     )
@@ -99,9 +84,9 @@ def refit_trial(trial: optuna.trial.FrozenTrial, cfg: DictConfig) -> dict[str, A
     """
     from har.train import train
 
-    run_dir = Path(trial.user_attrs["run_dir"])
     if trial.user_attrs.get("validation", "holdout") == "holdout" or "test/macro_f1" in trial.user_attrs:
-        return None
+        return None  # also a dry run's trial: it has no run folder
+    run_dir = Path(trial.user_attrs["run_dir"])
     train_cfg = trial_config(cfg, list(trial.user_attrs["overrides"]), run_dir, job_type="refit")
     train_cfg.validation.refit = True
     print(f"refit of the best trial {trial.number} on every non-test subject -> {run_dir}", flush=True)
@@ -112,7 +97,7 @@ def run_trial(
     trial: optuna.Trial, cfg: DictConfig, params: list[search_space.Param], sweep_dir: Path
 ) -> list[float]:
     """Train one sampled configuration; raise optuna.TrialPruned when the pruner says so."""
-    _size_tensorflow_pools()
+    configure_worker_tensorflow()  # before TensorFlow's runtime starts: threads, GPU memory
     from keras import backend
 
     from har.callbacks import RunPruned
@@ -124,9 +109,9 @@ def run_trial(
     trial.set_user_attr("overrides", overrides)
     trial.set_user_attr("run_dir", str(run_dir))
     train_cfg = trial_config(cfg, overrides, run_dir, job_type="trial")
-    if train_cfg.validation.name != "holdout" and cfg.refit == "best":
+    if train_cfg.validation.name != "holdout" and cfg.sweep.refit == "best":
         train_cfg.validation.refit = False  # folds only; the sweep refits its best trial
-    objectives = list(cfg.objectives)
+    objectives = list(cfg.sweep.objectives)
     single = len(objectives) == 1
     monitor = objectives[0]
 
@@ -155,9 +140,7 @@ def run_trial(
         trial.set_user_attr("seconds", round(time.perf_counter() - started, 1))
     metrics: dict[str, Any] = dict(result.metrics)
     if any(o in TFLITE_OBJECTIVES for o in objectives):
-        metrics.update(
-            _tflite_objectives(run_dir, (int(train_cfg.data.window_s * train_cfg.data.rate_hz), 6))
-        )
+        metrics.update(_tflite_objectives(run_dir))
     for key in RECORDED:
         if key in metrics:
             trial.set_user_attr(key, metrics[key])
@@ -174,20 +157,31 @@ def dry_run(
     sweep_dir: Path,
     *,
     seconds: float = 0.0,
+    steps: int = 0,
 ) -> list[float]:
     """Sample a configuration and train nothing (`sweep.objective=dry_run`).
 
-    For checking a storage, the workers and a search space before spending compute on them,
-    and for the storage benchmark. Each value is `dry_run_value(trial.params, objective)`,
-    so a reader can check that a stored value belongs to its trial.
+    For checking a storage, the workers, a search space, a sampler or a pruner before spending
+    compute on them, and for the storage benchmark. Each value is
+    `dry_run_value(trial.params, objective)`, so a reader can check that a stored value belongs
+    to its trial.
 
     Args:
-        seconds: how long each trial pretends to work.
+        seconds: how long each trial pretends to work (spread over its steps).
+        steps: report the first objective's value at each of this many steps, as training
+            reports epochs, so the pruner may stop the trial (single objective only).
     """
     trial.set_user_attr("overrides", search_space.to_overrides(search_space.sample(params, trial)))
-    if seconds:
+    values = [dry_run_value(trial.params, objective) for objective in cfg.sweep.objectives]
+    for step in range(1, steps + 1 if len(values) == 1 else 1):  # 1, 2, ... like epochs
+        time.sleep(seconds / steps)
+        trial.report(values[0], step)
+        if trial.should_prune():
+            trial.set_user_attr("pruned_after_epoch", step)
+            raise optuna.TrialPruned(f"pruned at step {step}")
+    if seconds and not (steps and len(values) == 1):
         time.sleep(seconds)
-    return [dry_run_value(trial.params, objective) for objective in cfg.objectives]
+    return values
 
 
 def dry_run_value(params: dict[str, Any], objective: str) -> float:

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from har.config import ConfigError
+from omegaconf import OmegaConf
+
+from har.config import CONF_DIR, ConfigError
 
 TYPES = ("categorical", "float", "int")
 
@@ -39,6 +42,22 @@ class Param:
     log: bool = False
     step: float | None = None
     when: tuple[tuple[str, Any], ...] = ()
+
+
+def load_space(name: str) -> dict[str, Any]:
+    """Read and check `sweep.search_space`: a `conf/search_space/` name or a path to a .yaml.
+
+    Returns the space as plain data (what workers receive and `parse_space` reads).
+    """
+    path = Path(name) if str(name).endswith(".yaml") else CONF_DIR / "search_space" / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in (CONF_DIR / "search_space").glob("*.yaml")))
+        raise ConfigError(
+            f"sweep.search_space={name!r}: no such search space (known: {known}, or a path to a .yaml)"
+        )
+    space = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    parse_space(space, f"search_space={name}")
+    return space
 
 
 def parse_space(space: Mapping[str, Any], source: str = "search_space") -> list[Param]:

@@ -3,7 +3,8 @@
 Heartbeats are har's own, the same for every backend (Optuna 5's journal storage has none):
 a thread stamps the running trial every `interval` seconds; any worker that starts a trial
 first fails the RUNNING trials whose stamp is older than `grace` seconds (their worker died)
-and queues each one once more with the same parameters.
+and queues each one once more with the same parameters. A worker whose trial hit a device
+error fails and queues it the same way (`fail_and_retry`) before it exits.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from har.config import ConfigError
 
 HEARTBEAT = "har:heartbeat"
 RETRY_OF = "har:retry_of"
-RETRIED = "har:retried"  # on a failed trial whose retry was queued: the retry takes its place
+RETRIED = "har:retried"  # on a failed trial whose retry was queued (value: why): the retry takes its place
 
 
 def make_storage(url: str | None, journal: Path) -> BaseStorage:
@@ -78,7 +79,6 @@ def fail_stale_trials(study: optuna.Study, grace: float, max_retry: int = 1) -> 
     Returns the numbers of the trials failed here. Two workers may race on the same stale
     trial; only the one whose state change succeeds queues the retry.
     """
-    storage = study._storage
     now = time.time()
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -87,21 +87,35 @@ def fail_stale_trials(study: optuna.Study, grace: float, max_retry: int = 1) -> 
         if now - (stamp if stamp is not None else started) <= grace:
             continue
         reason = f"worker stopped sending heartbeats for over {grace:.0f} s (killed?)"
-        original = trial.system_attrs.get(RETRY_OF, trial.number)
-        retries = sum(1 for t in study.get_trials(deepcopy=False) if t.system_attrs.get(RETRY_OF) == original)
-        retry = retries < max_retry
-        try:  # annotate first: a finished trial cannot be annotated
-            storage.set_trial_user_attr(trial._trial_id, "error", reason)
-            if retry:
-                storage.set_trial_system_attr(trial._trial_id, RETRIED, True)
-            if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
-                continue
-        except RuntimeError:  # another worker finished or failed it first
-            continue
-        failed.append(trial.number)
-        if retry:
-            study.enqueue_trial(trial.params, user_attrs={"retry_of": original}, skip_if_exists=False)
-            # mark the queued trial so its own retries count against the same original
-            waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))[-1]
-            storage.set_trial_system_attr(waiting._trial_id, RETRY_OF, original)
+        if fail_and_retry(study, trial, reason, "heartbeat", max_retry):
+            failed.append(trial.number)
     return failed
+
+
+def fail_and_retry(
+    study: optuna.Study, trial: optuna.trial.FrozenTrial, reason: str, kind: str, max_retry: int
+) -> bool:
+    """FAIL a RUNNING trial with `reason`; queue it once more with its parameters, up to `max_retry`.
+
+    `kind` (`heartbeat`, `device error`) is stored in the failed trial's `RETRIED` attribute
+    when a retry is queued: that trial then frees its slot (`har.sweep.worker.takes_slot`).
+    Returns False when another process finished or failed the trial first.
+    """
+    storage = study._storage
+    original = trial.system_attrs.get(RETRY_OF, trial.number)
+    retries = sum(1 for t in study.get_trials(deepcopy=False) if t.system_attrs.get(RETRY_OF) == original)
+    retry = retries < max_retry
+    try:  # annotate first: a finished trial cannot be annotated
+        storage.set_trial_user_attr(trial._trial_id, "error", reason)
+        if retry:
+            storage.set_trial_system_attr(trial._trial_id, RETRIED, kind)
+        if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+            return False
+    except RuntimeError:  # another worker finished or failed it first
+        return False
+    if retry:
+        study.enqueue_trial(trial.params, user_attrs={"retry_of": original}, skip_if_exists=False)
+        # mark the queued trial so its own retries count against the same original
+        waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))[-1]
+        storage.set_trial_system_attr(waiting._trial_id, RETRY_OF, original)
+    return True

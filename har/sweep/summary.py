@@ -12,6 +12,7 @@ from omegaconf import OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
 from har.io import atomic_write, write_csv, write_text
+from har.sweep.best import best_trials
 from har.validation.stats import spearman_interval
 
 
@@ -77,13 +78,6 @@ def selection_vs_test(rows: list[dict[str, Any]], value: str) -> dict[str, Any] 
         return None
     rho, low, high = spearman_interval([p[0] for p in pairs], [p[1] for p in pairs])
     return {"spearman": rho, "low": low, "high": high, "trials": len(pairs), "test": measure}
-
-
-def best_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """The best trial, or the Pareto front of a multi-objective study."""
-    if not any(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)):
-        return []
-    return study.best_trials if len(study.directions) > 1 else [study.best_trial]
 
 
 def write_best_config(trial: FrozenTrial, sweep_dir: Path) -> Path | None:

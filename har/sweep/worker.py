@@ -2,13 +2,16 @@
 
     python -m har.sweep.worker <sweep_dir>/sweep.yaml <worker index>
 
-Started by `run_sweep` (N on one machine) or by hand on other machines against the same
-storage. Thread counts and the GPU are set in the environment before TensorFlow loads (only
-the training objective loads it).
+Started by `run_sweep` (N on one machine; `har.sweep.pool` replaces one that exits after a
+device error) or by hand against the same storage. The device (`har.sweep.placement`),
+thread counts and GPU memory are set in the environment before TensorFlow loads (only the
+training objective loads it).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import time
@@ -17,36 +20,81 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+EXIT_DEVICE_ERROR = 75  # the worker's trial hit a device error: the driver starts a replacement
 
-def pin_resources(cfg: DictConfig, index: int) -> None:
-    """One GPU per worker (`sweep.gpus`), else an equal share of the CPU threads."""
-    gpus = list(cfg.gpus or [])
-    if gpus:
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpus[index % len(gpus)])
-        os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
+
+class DeviceLost(Exception):  # not a RuntimeError: `work` treats those as a lost trial
+    """This process's device failed (`har.devices.is_device_error`); the worker must exit."""
+
+
+def pin_resources(cfg: DictConfig, index: int) -> str:
+    """Give worker `index` its device (`sweep.gpus`, round robin) and a share of the CPU threads.
+
+    Returns the device (`gpu:<id>` or `cpu`), which the worker also exports as `HAR_DEVICE`
+    for the runs it trains. GPU ids mean what they meant to the driver: the worker inherits
+    its `CUDA_DEVICE_ORDER` (PCI bus order, nvidia-smi's, unless the user set another).
+    """
+    from har.devices import cpu_cores
+    from har.sweep.placement import worker_device
+
+    device = worker_device(cfg.sweep.gpus, index)
+    os.environ["HAR_DEVICE"] = device
+    if device.startswith("gpu:"):
+        os.environ["CUDA_VISIBLE_DEVICES"] = device.removeprefix("gpu:")
+        os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"  # workers sharing a GPU take what they use
+        if cfg.sweep.get("gpu_memory_mib"):
+            os.environ["HAR_GPU_MEMORY_MIB"] = str(int(cfg.sweep.gpu_memory_mib))
     else:
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    threads = max(1, (os.cpu_count() or 1) // max(1, int(cfg.workers)))
+    threads = max(1, cpu_cores() // max(1, int(cfg.sweep.workers)))
     for variable in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
         os.environ[variable] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1" if threads == 1 else "2"
+    return device
 
 
-def trial_slots(study) -> tuple[int, bool, bool]:
-    """How many of the study's `n_trials` are taken, and whether any trial runs or waits.
+def takes_slot(trial) -> bool:
+    """Whether a trial counts toward the study's `n_trials`.
 
-    Every trial takes a slot except a FAIL trial that was queued again after its worker died
-    (its retry takes the slot instead), so a killed trial does not shorten the sweep.
+    Every trial does, except a FAIL trial that was queued again (`RETRIED` holds why: its
+    worker stopped sending heartbeats, or hit a device error): its retry takes the slot
+    instead, so a killed worker or a lost GPU does not shorten the sweep. A new kind of
+    trial that should not count gets its rule here, and only here.
     """
     from optuna.trial import TrialState
 
     from har.sweep.storage import RETRIED
 
+    return not (trial.state == TrialState.FAIL and trial.system_attrs.get(RETRIED))
+
+
+def trial_slots(study) -> tuple[int, bool, bool]:
+    """How many of the study's `n_trials` are taken, and whether any trial runs or waits."""
+    from optuna.trial import TrialState
+
     trials = study.get_trials(deepcopy=False)
-    taken = sum(1 for t in trials if not (t.state == TrialState.FAIL and t.system_attrs.get(RETRIED)))
+    taken = sum(1 for t in trials if takes_slot(t))
     running = any(t.state == TrialState.RUNNING for t in trials)
     waiting = any(t.state == TrialState.WAITING for t in trials)
     return taken, running, waiting
+
+
+def sampler_seed(seed: int, study, domain: str) -> int:
+    """This process's sampler seed, drawn just before its first ask, under the ask lock.
+
+    The configured seed is mixed with the study's state at that moment (how many trials,
+    how many of them queued) and with `domain` (empty for a journal; host and sweep folder
+    for a shared database). Each ask changes that state, and the processes of one domain ask
+    under one lock, so no two processes draw the same seed (but for a 2^-32 chance): a
+    resumed sweep, a second `har-sweep` or another machine never replays configurations
+    already tried. A sweep with one worker started afresh still repeats exactly.
+    """
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    waiting = sum(1 for t in trials if t.state == TrialState.WAITING)
+    text = json.dumps([int(seed), len(trials), waiting, domain])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
 def work(cfg: DictConfig, index: int) -> int:
@@ -55,48 +103,49 @@ def work(cfg: DictConfig, index: int) -> int:
     When every slot is taken but trials still run elsewhere, the worker waits for them
     instead of leaving: if one of their workers died, its trial goes stale, is failed and is
     retried here, so the sweep never ends with a trial stuck RUNNING while a worker lives.
+
+    Raises:
+        DeviceLost: a trial hit a device error; it was failed and queued again first.
     """
     import optuna
     from filelock import FileLock
 
     from har.config import instantiate
+    from har.sweep.placement import worker_device
     from har.sweep.space import parse_space
     from har.sweep.storage import Heartbeat, fail_stale_trials, make_storage
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    sweep_dir = Path(cfg.sweep_dir)
-    storage = make_storage(cfg.storage, sweep_dir / "journal.log")
-    sampler_cfg = cfg.sampler.copy()
-    if "seed" in sampler_cfg:  # the same seed in every worker would sample the same points
-        sampler_cfg.seed = int(sampler_cfg.seed) + 1000 * index
+    sweep_dir = Path(cfg.paths.output_dir)
+    storage = make_storage(cfg.sweep.storage, sweep_dir / "journal.log")
     study = optuna.load_study(
-        study_name=cfg.study,
-        storage=storage,
-        sampler=instantiate(sampler_cfg, "sweep.sampler"),
-        pruner=instantiate(cfg.pruner, "sweep.pruner"),
+        study_name=cfg.sweep.study, storage=storage, pruner=instantiate(cfg.sweep.pruner, "sweep.pruner")
     )
-    objective = instantiate(cfg.objective, "sweep.objective")
-    params = parse_space(OmegaConf.to_container(cfg.search_space), f"search_space={cfg.search_space_name}")
+    objective = instantiate(cfg.sweep.objective, "sweep.objective")
+    params = parse_space(OmegaConf.to_container(cfg.search_space), f"search_space={cfg.sweep.search_space}")
+    device = worker_device(cfg.sweep.gpus, index)
     # The count-then-ask step is locked among this machine's workers, so they finish exactly
     # n_trials; workers on other machines (SQL storage) may overshoot by one trial each.
     lock = FileLock(str(sweep_dir / "ask.lock"))
-    deadline = time.time() + cfg.timeout if cfg.timeout else None
-    ran = 0
+    deadline = time.time() + cfg.sweep.timeout if cfg.sweep.timeout else None
+    ran, seeded = 0, False
     while deadline is None or time.time() < deadline:
         with lock:
-            fail_stale_trials(study, cfg.heartbeat.grace, cfg.heartbeat.max_retry)
+            fail_stale_trials(study, cfg.sweep.heartbeat.grace, cfg.sweep.heartbeat.max_retry)
             taken, running, waiting = trial_slots(study)
-            full = taken >= cfg.n_trials and not waiting  # queued trials (retries) always run
+            full = taken >= cfg.sweep.n_trials and not waiting  # queued trials (retries) always run
+            if not (full or seeded):
+                study.sampler, seeded = _process_sampler(cfg, study, index), True
             trial = None if full else study.ask()
         if trial is None:
             if not running:
                 break
-            time.sleep(cfg.heartbeat.interval)
+            time.sleep(cfg.sweep.heartbeat.interval)
             continue
-        with Heartbeat(storage, trial._trial_id, cfg.heartbeat.interval):
+        with Heartbeat(storage, trial._trial_id, cfg.sweep.heartbeat.interval):
             try:
-                _run_and_tell(study, trial, objective, cfg, params, index)
+                _run_and_tell(study, trial, objective, cfg, params, index=index, device=device, lock=lock)
             except RuntimeError:
                 if not storage.get_trial(trial._trial_id).state.is_finished():
                     raise
@@ -104,30 +153,58 @@ def work(cfg: DictConfig, index: int) -> int:
                 # sweep.heartbeat.grace) and queued its retry; the study stays consistent.
                 print(
                     f"[worker {index}] trial {trial.number} was failed by another worker (heartbeat "
-                    f"later than {cfg.heartbeat.grace} s); its retry carries on",
+                    f"later than {cfg.sweep.heartbeat.grace} s); its retry carries on",
                     flush=True,
                 )
         ran += 1
     return ran
 
 
-def _run_and_tell(study, trial, objective, cfg: DictConfig, params, index: int) -> None:
-    """Run one trial and record its outcome; any error of the objective fails only this trial."""
+def _process_sampler(cfg: DictConfig, study, index: int):
+    """`sweep.sampler` with this process's own seed (`sampler_seed`); called under the ask lock."""
+    from har.config import instantiate
+
+    sampler_cfg = cfg.sweep.sampler.copy()
+    if "seed" in sampler_cfg:
+        domain = f"{os.uname().nodename}:{Path(cfg.paths.output_dir).resolve()}" if cfg.sweep.storage else ""
+        sampler_cfg.seed = sampler_seed(int(sampler_cfg.seed), study, domain)
+        print(f"[worker {index}] sampler seed {sampler_cfg.seed}", flush=True)
+    return instantiate(sampler_cfg, "sweep.sampler")
+
+
+def _run_and_tell(study, trial, objective, cfg: DictConfig, params, *, index: int, device: str, lock) -> None:
+    """Run one trial and record its outcome; any error of the objective fails only this trial.
+
+    A device error fails the trial too, queues it once more (under the ask lock, so no other
+    worker counts the freed slot before the retry is queued) and raises DeviceLost: this
+    process's GPU is not trusted with another trial.
+    """
     import optuna
 
+    from har.devices import is_device_error
     from har.sweep.objective import describe_error
+    from har.sweep.storage import fail_and_retry
 
     trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}:{index}")
+    trial.set_user_attr("device", device)
     try:
-        values = objective(trial, cfg, params, Path(cfg.sweep_dir))
+        values = objective(trial, cfg, params, Path(cfg.paths.output_dir))
     except optuna.TrialPruned:
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     except optuna.exceptions.UpdateFinishedTrialError:
         raise  # the trial was taken from this worker (see work)
     except Exception as error:  # one bad trial never stops the sweep
-        trial.set_user_attr("error", describe_error(error))
+        reason = describe_error(error)
+        if is_device_error(error):
+            reason = f"device error on {device}: {reason}"
+            with lock:
+                frozen = study._storage.get_trial(trial._trial_id)
+                fail_and_retry(study, frozen, reason, "device error", cfg.sweep.heartbeat.max_retry)
+            print(f"[worker {index}] trial {trial.number} failed: {reason}; worker exits", flush=True)
+            raise DeviceLost(reason) from error
+        trial.set_user_attr("error", reason)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        print(f"[worker {index}] trial {trial.number} failed: {describe_error(error)}", flush=True)
+        print(f"[worker {index}] trial {trial.number} failed: {reason}", flush=True)
     else:
         study.tell(trial, values)
 
@@ -135,9 +212,13 @@ def _run_and_tell(study, trial, objective, cfg: DictConfig, params, index: int) 
 def main() -> None:
     path, index = Path(sys.argv[1]), int(sys.argv[2])
     cfg = OmegaConf.load(path)
-    pin_resources(cfg, index)  # before TensorFlow loads (the objective sizes its own pools)
-    ran = work(cfg, index)
-    print(f"[worker {index}] ran {ran} trial(s)", flush=True)
+    device = pin_resources(cfg, index)  # before TensorFlow loads (the objective sizes its own pools)
+    try:
+        ran = work(cfg, index)
+    except DeviceLost:
+        print(f"[worker {index}] {device} failed; exiting for a replacement", flush=True)
+        sys.exit(EXIT_DEVICE_ERROR)
+    print(f"[worker {index}] ran {ran} trial(s) on {device}", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from har.models._checks import check_positive
+from har.models import check_positive
 
 
 @dataclass

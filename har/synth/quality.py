@@ -1,9 +1,9 @@
 """Is the VAE any good? Measured on normalised windows, never assumed.
 
-- TSTR / TRTR: one small reference CNN trained on synthetic windows only (TSTR) and the same
-  network trained on the real train windows (TRTR), both scored on the real validation
-  windows. TSTR / TRTR near 1 means the synthetic windows carry the class information.
-- Discriminative score: |accuracy - 0.5| of the same CNN telling real train windows from
+- TSTR / TRTR: one small reference classifier (`synth.quality.reference`, a model builder)
+  trained on synthetic windows only (TSTR) and the same network trained on the real train
+  windows (TRTR), both scored on the real validation windows. TSTR / TRTR near 1 means the synthetic windows carry the class information.
+- Discriminative score: |accuracy - 0.5| of the same classifier telling real train windows from
   synthetic ones, on held-out windows (0: indistinguishable, 0.5: trivially told apart).
 - Per class and channel: |mean difference|, |std difference| and the spectral distance (total
   variation between the normalised mean power spectra, 0 identical, 1 disjoint).
@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,9 @@ import numpy as np
 from har.data.channels import DEFAULT_CHANNELS
 from har.io import atomic_write
 from har.metrics import classification_metrics
-from har.models import cnn
+
+# (input_shape, num_classes) -> an uncompiled keras.Model with a softmax output
+Builder = Callable[[tuple[int, int], int], keras.Model]
 
 
 def _reference_scores(
@@ -32,14 +34,13 @@ def _reference_scores(
     y_test: np.ndarray,
     class_names: list[str],
     *,
+    reference: Builder,
     epochs: int,
     seed: int,
 ) -> dict[str, float]:
-    """Accuracy and macro-F1 on the test windows of the small reference CNN."""
+    """Accuracy and macro-F1 on the test windows of the reference classifier."""
     keras.utils.set_random_seed(seed)
-    model = cnn.build(
-        X_train.shape[1:], len(class_names), depth=2, width=16, dense_units=32, dropout_rate=0.2
-    )
+    model = reference(X_train.shape[1:], len(class_names))
     model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy")
     model.fit(X_train, y_train, epochs=epochs, batch_size=64, shuffle=True, verbose=0)
     # called eagerly: `predict` would retrace for every new reference model, and warn
@@ -93,6 +94,7 @@ def quality_report(
     synthetic_y: np.ndarray,
     discriminator_synthetic: np.ndarray,
     class_names: list[str],
+    reference: Builder,
     epochs: int,
     seed: int,
     channels: Sequence[str] = DEFAULT_CHANNELS,
@@ -104,15 +106,13 @@ def quality_report(
         synthetic: normalised synthetic windows drawn with the train label distribution.
         discriminator_synthetic: as many fresh synthetic windows as `real_train`, for the
             real-vs-synthetic classifier.
+        reference: builds the reference classifier (a fresh one for each score).
         epochs: training epochs of each reference classifier.
         channels: the channel names (`data.channels`), for the per-channel statistics.
     """
-    tstr = _reference_scores(
-        synthetic, synthetic_y, real_val, real_val_y, class_names, epochs=epochs, seed=seed
-    )
-    trtr = _reference_scores(
-        real_train, real_train_y, real_val, real_val_y, class_names, epochs=epochs, seed=seed
-    )
+    scores = {"reference": reference, "epochs": epochs, "seed": seed}
+    tstr = _reference_scores(synthetic, synthetic_y, real_val, real_val_y, class_names, **scores)
+    trtr = _reference_scores(real_train, real_train_y, real_val, real_val_y, class_names, **scores)
 
     # Real (0) vs synthetic (1), split 70/30 with a seeded permutation.
     X = np.concatenate([real_train, discriminator_synthetic])
@@ -121,7 +121,7 @@ def quality_report(
     cut = int(0.7 * len(X))
     fit_index, held_out = order[:cut], order[cut:]
     told_apart = _reference_scores(
-        X[fit_index], y[fit_index], X[held_out], y[held_out], ["real", "synthetic"], epochs=epochs, seed=seed
+        X[fit_index], y[fit_index], X[held_out], y[held_out], ["real", "synthetic"], **scores
     )
     rows = channel_statistics(real_train, real_train_y, synthetic, synthetic_y, class_names, channels)
     return {

@@ -1,4 +1,4 @@
-"""Every conf/augment/*.yaml composes and runs through the pipeline; mixup mixes."""
+"""Every conf/augment/*.yaml composes and runs through the pipeline."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from har.augment.pipeline import build_pipeline, mixup
+from har.augment.pipeline import build_pipeline
 from har.config import CONF_DIR, ConfigError
 from har.data.dataset import load_windows
 from har.data.pipeline import make_dataset
@@ -56,20 +56,3 @@ def test_a_target_outside_har_is_refused(compose_train):
     cfg = compose_train("augment=light", "augment.steps.0._target_=os.system")
     with pytest.raises(ConfigError, match=r"augment.steps\[0\]._target_='os.system'"):
         build_pipeline(cfg.augment)
-
-
-def test_mixup_makes_convex_combinations():
-    x = tf.constant(np.random.default_rng(0).normal(size=(32, 10, 6)).astype(np.float32))
-    y = tf.one_hot(np.arange(32) % 4, 4)
-    x_mix, y_mix = mixup(x, y, tf.constant([0, 1], tf.int64), alpha=0.4)
-    np.testing.assert_allclose(y_mix.numpy().sum(axis=1), 1, atol=1e-6)
-    assert (y_mix.numpy() >= 0).all() and not np.array_equal(x_mix.numpy(), x.numpy())
-
-
-def test_mixup_in_the_pipeline_gives_soft_labels(compose_train):
-    data = load_windows(compose_train().data)
-    dataset = make_dataset(
-        data.train, data.normaliser, batch_size=64, training=True, num_classes=7, mixup_alpha=0.4
-    )
-    _, y = next(iter(dataset))
-    assert (y.numpy().max(axis=1) < 1).any()

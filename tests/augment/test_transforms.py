@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -10,18 +12,30 @@ from har.augment import transforms
 
 SEED = tf.constant([1, 2], tf.int64)
 OTHER_SEED = tf.constant([1, 3], tf.int64)
-# name -> parameters with a non-zero strength
-TRANSFORMS = {
-    "jitter": {"strength": 0.1},
-    "scaling": {"strength": 0.2},
-    "magnitude_warp": {"strength": 0.3, "knots": 4},
-    "time_warp": {"strength": 0.3, "knots": 4},
-    "rotation": {"strength": 90.0},
-    "permutation": {"strength": 4},
-    "crop_and_resize": {"strength": 0.3},
-    "time_shift": {"strength": 0.2},
-    "channel_dropout": {"strength": 0.5},
-}
+# Every public function of the module is a transform: found here, so a new one cannot skip the
+# contract. Each runs with its own default parameters (a non-zero strength), except as below.
+TRANSFORMS = sorted(
+    name
+    for name, function in inspect.getmembers(transforms, inspect.isfunction)
+    if function.__module__ == transforms.__name__ and not name.startswith("_")
+)
+# the default 0.1 drops no channel of about half the samples: too weak to see every sample change
+STRONGER = {"channel_dropout": {"strength": 0.5}}
+
+
+def _parameters(name: str) -> dict:
+    return STRONGER.get(name, {})
+
+
+def test_the_transforms_are_found_and_take_probability_and_strength():
+    assert set(STRONGER) <= set(TRANSFORMS)
+    assert {"jitter", "rotation", "time_warp", "channel_dropout"} <= set(TRANSFORMS)
+    for name in TRANSFORMS:
+        signature = inspect.signature(getattr(transforms, name))
+        assert list(signature.parameters)[:2] == ["x", "seed"], name
+        for keyword in ("probability", "strength"):
+            parameter = signature.parameters[keyword]
+            assert parameter.kind == parameter.KEYWORD_ONLY and parameter.default, (name, keyword)
 
 
 def _batch(seed=0, batch=16, length=100):
@@ -33,32 +47,32 @@ def _batch(seed=0, batch=16, length=100):
     )
 
 
-@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+@pytest.mark.parametrize("name", TRANSFORMS)
 def test_contract(name):
     function = getattr(transforms, name)
     x = _batch()
     original = x.copy()
-    out = function(tf.constant(x), SEED, probability=1.0, **TRANSFORMS[name]).numpy()
+    out = function(tf.constant(x), SEED, probability=1.0, **_parameters(name)).numpy()
     assert out.shape == x.shape and out.dtype == np.float32
     np.testing.assert_array_equal(x, original)  # input untouched
     np.testing.assert_array_equal(
-        out, function(tf.constant(x), SEED, probability=1.0, **TRANSFORMS[name]).numpy()
+        out, function(tf.constant(x), SEED, probability=1.0, **_parameters(name)).numpy()
     )
     assert not np.array_equal(
-        out, function(tf.constant(x), OTHER_SEED, probability=1.0, **TRANSFORMS[name]).numpy()
+        out, function(tf.constant(x), OTHER_SEED, probability=1.0, **_parameters(name)).numpy()
     )
     assert not np.array_equal(out, x)
-    zero_strength = {**TRANSFORMS[name], "strength": 0}
+    zero_strength = {**_parameters(name), "strength": 0}
     np.testing.assert_array_equal(function(tf.constant(x), SEED, probability=1.0, **zero_strength).numpy(), x)
     np.testing.assert_array_equal(
-        function(tf.constant(x), SEED, probability=0.0, **TRANSFORMS[name]).numpy(), x
+        function(tf.constant(x), SEED, probability=0.0, **_parameters(name)).numpy(), x
     )
 
 
-@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+@pytest.mark.parametrize("name", TRANSFORMS)
 def test_probability_picks_samples(name):
     x = _batch(batch=400, length=40)
-    out = getattr(transforms, name)(tf.constant(x), SEED, probability=0.5, **TRANSFORMS[name]).numpy()
+    out = getattr(transforms, name)(tf.constant(x), SEED, probability=0.5, **_parameters(name)).numpy()
     changed = np.array([not np.array_equal(a, b) for a, b in zip(out, x)])
     assert 0.35 < changed.mean() < 0.65
 
@@ -93,7 +107,7 @@ def test_rotation_angle_is_limited():
 def test_time_stays_monotonic(name):
     length = 100
     ramp = np.broadcast_to(np.arange(length, dtype=np.float32)[None, :, None], (32, length, 6)).copy()
-    out = getattr(transforms, name)(tf.constant(ramp), SEED, **TRANSFORMS[name]).numpy()
+    out = getattr(transforms, name)(tf.constant(ramp), SEED, **_parameters(name)).numpy()
     assert (np.diff(out, axis=1) >= -1e-4).all()
     if name == "time_warp":  # both ends stay where they were
         np.testing.assert_allclose(out[:, 0], 0, atol=1e-4)

@@ -1,4 +1,4 @@
-"""The tf.data pipeline: batches, normalisation, augmentation on train only, repeatability."""
+"""The tf.data pipeline: batches, normalisation, augmentation on train only, mixup, repeatability."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from har.data.dataset import load_windows
-from har.data.pipeline import make_dataset
+from har.data.pipeline import AUGMENT_CHUNK, make_dataset, mixup
 
 
 def test_batches_are_normalised_and_complete(compose_train):
@@ -37,20 +37,39 @@ def test_augmentation_is_refused_outside_training(compose_train):
         make_dataset(data.val, data.normaliser, batch_size=8, training=False, augment=lambda x, s: x)
 
 
-def test_augmentation_sees_raw_units_and_a_seed_per_batch(compose_train):
+def test_augmentation_sees_raw_units_and_a_seed_per_chunk_and_epoch(compose_train):
+    """Each chunk of AUGMENT_CHUNK batches is augmented once, on raw units, with its own seed:
+    (run seed, epoch << 32 | chunk), so every chunk of every epoch draws anew."""
     data = load_windows(compose_train().data)
-    seen = []
+    batch_size, run_seed, epochs = 16, 3, 2
 
-    def record(x, seed):
-        seen.append(seed)
-        return x + tf.cast(seed[1], tf.float32)  # shift each batch by its counter
+    def stamp(x, seed):  # every window becomes its seed: run seed x 10^6 + epoch x 10^3 + chunk
+        epoch, chunk = seed[1] // 2**32, seed[1] % 2**32
+        return tf.zeros_like(x) + tf.cast(seed[0] * 10**6 + epoch * 10**3 + chunk, tf.float32)
 
     dataset = make_dataset(
-        data.train, data.normaliser, batch_size=len(data.train), training=True, augment=record
+        data.train,
+        data.normaliser,
+        batch_size=batch_size,
+        training=True,
+        seed=run_seed,
+        epochs=epochs,
+        augment=stamp,
     )
-    x, _ = next(iter(dataset))
-    expected_mean = data.normaliser(data.train.X + 0.0).mean()
-    np.testing.assert_allclose(x.numpy().mean(), expected_mean, atol=1e-4)  # counter 0 first
+    # undo the normalisation: augmentation must have happened before it, on raw units
+    stamps = [np.round(x.numpy() * data.normaliser.std + data.normaliser.mean) for x, _ in dataset]
+    seen = []
+    for batch in stamps:
+        assert len(np.unique(batch)) == 1  # one seed for the whole batch, every channel alike
+        seen.append(int(batch.flat[0]))
+    batches = -(-len(data.train) // batch_size)
+    assert batches > 3 * AUGMENT_CHUNK  # several chunks, not just the first
+    expected = [
+        run_seed * 10**6 + epoch * 10**3 + index // AUGMENT_CHUNK
+        for epoch in range(epochs)
+        for index in range(batches)
+    ]
+    assert seen == expected  # chunk by chunk, epoch by epoch, in order
 
 
 def test_augmented_batches_match_plain_batching_in_count_and_size(compose_train):
@@ -126,3 +145,20 @@ def test_each_epoch_has_its_own_order_and_every_window_once(compose_train):
     first, second = np.concatenate(labels[:per_epoch]), np.concatenate(labels[per_epoch:])
     assert sorted(first.tolist()) == sorted(second.tolist()) == sorted(data.train.y.tolist())
     assert not np.array_equal(first, second)
+
+
+def test_mixup_makes_convex_combinations():
+    x = tf.constant(np.random.default_rng(0).normal(size=(32, 10, 6)).astype(np.float32))
+    y = tf.one_hot(np.arange(32) % 4, 4)
+    x_mix, y_mix = mixup(x, y, tf.constant([0, 1], tf.int64), alpha=0.4)
+    np.testing.assert_allclose(y_mix.numpy().sum(axis=1), 1, atol=1e-6)
+    assert (y_mix.numpy() >= 0).all() and not np.array_equal(x_mix.numpy(), x.numpy())
+
+
+def test_mixup_in_the_pipeline_gives_soft_labels(compose_train):
+    data = load_windows(compose_train().data)
+    dataset = make_dataset(
+        data.train, data.normaliser, batch_size=64, training=True, num_classes=7, mixup_alpha=0.4
+    )
+    _, y = next(iter(dataset))
+    assert (y.numpy().max(axis=1) < 1).any()

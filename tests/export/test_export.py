@@ -52,6 +52,12 @@ def test_variants_match_keras(exported):
     # this small test model has a larger share of non-weight bytes; the default cnn is at 0.52
     assert reports["float16"].size_bytes <= 0.6 * reports["float32"].size_bytes
     assert abs(reports["float16"].accuracy - reports["keras"].accuracy) <= 0.005
+    # int8: weights only (dynamic) or weights and activations calibrated on train windows; the
+    # default models keep 99.4-100% agreement (experiments/quantization), this small one less
+    for name, agreement, drop in (("dynamic_int8", 0.97, 0.02), ("int8", 0.95, 0.03)):
+        assert reports[name].agreement >= agreement, name
+        assert reports["keras"].accuracy - reports[name].accuracy <= drop, name
+        assert reports[name].size_bytes <= 0.4 * reports["float32"].size_bytes, name
     for report in reports.values():
         assert report.latency_p50_ms > 0 and report.latency_p95_ms >= report.latency_p50_ms
 
@@ -228,3 +234,101 @@ def test_export_the_best_trial_of_a_study(trained_run, tmp_path):
                 ["study=nothing", f"storage={journal}", f"paths.output_dir={tmp_path / 'x'}", "logger=none"],
             )
         )
+
+
+@pytest.mark.slow
+def test_export_uses_the_runs_data_json_and_refuses_changed_data(tmp_path, session_cache):
+    """A csv folder edited after training: export refuses it instead of shipping a mismatch."""
+    import pandas as pd
+
+    from har.data.recording import DataError
+    from har.data.sources.csv_folder import write_csv_folder
+    from har.data.sources.strikes_sim import StrikesSimSource
+    from har.train import train
+
+    folder = write_csv_folder(
+        StrikesSimSource(n_subjects=6, sessions_per_subject=1, session_s=30).load(), tmp_path / "csv"
+    )
+    run_dir = tmp_path / "run"
+    train(
+        compose(
+            "train",
+            [
+                f"paths.root={tmp_path}",
+                f"paths.output_dir={run_dir}",
+                f"paths.cache_dir={session_cache}",
+                "data=csv",
+                f"data.source.path={folder}",
+                "data.window_s=1.0",
+                "data.hop_s=0.5",
+                "logger=none",
+                "trainer.epochs=1",
+                "model.build.depth=2",
+                "model.build.width=8",
+                "model.build.dense_units=16",
+            ],
+        )
+    )
+    recorded = json.loads((run_dir / "data.json").read_text())
+    common = ["variants=[float32]", "guard.variants=[]", "latency.invocations=20", "latency.warmup=2"]
+    result = export(_export_cfg(run_dir, tmp_path / "first", *common))
+    normalisation = read_bundle(result.bundle).manifest["normalisation"]
+    assert [normalisation["mean"], normalisation["std"]] == [
+        recorded["normaliser"]["mean"],
+        recorded["normaliser"]["std"],
+    ]
+    comparison = json.loads((result.bundle / "comparison.json").read_text())
+    assert comparison["test_windows"] == recorded["splits"]["test"]["windows"]
+    assert comparison["subjects"]["test"] == recorded["splits"]["test"]["subjects"]
+    # one test subject's session re-recorded: same length and labels, other values. The counts
+    # and the train statistics stay the same; only the test windows' fingerprint tells.
+    sessions = pd.read_csv(folder / "sessions.csv", dtype=str)
+    session = sessions[sessions.subject == recorded["splits"]["test"]["subjects"][0]].session.iloc[0]
+    frame = pd.read_csv(folder / f"{session}.csv")
+    frame["ax"] *= 1.1
+    frame.to_csv(folder / f"{session}.csv", index=False, float_format="%.9g")
+    with pytest.raises(
+        DataError, match=r"data.json: the data is no longer what this run was trained on \(splits.test.sha256"
+    ):
+        export(_export_cfg(run_dir, tmp_path / "second", *common))
+    assert not (tmp_path / "second").exists()
+
+
+@pytest.mark.slow
+def test_export_a_point_of_a_studys_pareto_front(trained_run, tmp_path):
+    import optuna
+
+    from har.sweep.best import best_trials
+    from har.sweep.storage import make_storage
+
+    other = tmp_path / "other_run"
+    shutil.copytree(trained_run, other)
+    journal = tmp_path / "journal.log"
+    study = optuna.create_study(
+        study_name="pareto", storage=make_storage(None, journal), directions=["maximize", "minimize"]
+    )
+    for values, run in (((0.9, 200.0), trained_run), ((0.8, 100.0), other), ((0.7, 300.0), tmp_path / "x")):
+        trial = study.ask()
+        trial.set_user_attr("run_dir", str(run))
+        study.tell(trial, values)
+    front = [Path(t.user_attrs["run_dir"]) for t in best_trials(study)]
+    assert sorted(front) == sorted([trained_run, other])  # the dominated trial is not on it
+    for index, run in enumerate(front):
+        result = export(
+            compose(
+                "export",
+                [
+                    "study=pareto",
+                    f"storage={journal}",
+                    f"pareto_index={index}",
+                    f"paths.output_dir={tmp_path / f'out{index}'}",
+                    "logger=none",
+                    "variants=[float32]",
+                    "guard.variants=[]",
+                    "latency.invocations=20",
+                    "latency.warmup=2",
+                ],
+            )
+        )
+        source = read_bundle(result.bundle).manifest["source"]
+        assert source["run_dir"] == str(run) and source["study"] == "pareto"

@@ -21,7 +21,7 @@ from har.sweep.driver import run_sweep
 from har.sweep.objective import dry_run_value
 from har.sweep.storage import make_storage
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.slow]  # har-sweep processes
 
 DRY = [
     "logger=none",

@@ -22,7 +22,8 @@ from optuna.trial import TrialState
 
 from har.config import ConfigError, compose
 from har.export.exporter import export
-from har.sweep.driver import best_run_dir, worker_config
+from har.sweep.best import best_run_dir
+from har.sweep.driver import worker_config
 from har.sweep.storage import make_storage
 from har.sweep.worker import work
 

@@ -32,6 +32,15 @@ def test_options_are_enumerated():
 
 
 @pytest.mark.parametrize(("name", "options"), VARIANTS)
+def test_model_builds_to_the_contract_shapes(name, options):
+    cfg = compose("train", [f"model={name}", "paths.output_dir=unused", *options])
+    model = build_model(cfg, (100, 6), 7)
+    assert model.input_shape == (None, 100, 6) and model.output_shape == (None, 7)
+    assert model.count_params() > 0 and not model.compiled  # builders return uncompiled models
+
+
+@pytest.mark.slow  # a training step, a save and four conversions per model: tens of seconds each
+@pytest.mark.parametrize(("name", "options"), VARIANTS)
 def test_model_contract(name, options, tmp_path):
     cfg = compose("train", [f"model={name}", "paths.output_dir=unused", *options])
     model = build_model(cfg, (100, 6), 7)

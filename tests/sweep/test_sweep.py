@@ -1,4 +1,8 @@
-"""Sweeps on real storage: parallel workers, resume, failures, killed workers, pruning."""
+"""Sweeps on real storage: parallel workers, resume, failures, killed workers, pruning, TFLite objectives.
+
+Storage and scheduling (parallel workers, resume, PostgreSQL) run dry-run trials; failures,
+kills, pruning and the TFLite objectives train tiny trials.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +21,12 @@ from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
 from har.sweep.driver import run_sweep, worker_config
+from har.sweep.objective import dry_run_value
 from har.sweep.storage import make_storage
 
 pytestmark = pytest.mark.slow
+# storage and scheduling need no training: trials that sample and tell (dry runs)
+DRY_RUN = "sweep.objective._target_=har.sweep.objective.dry_run"
 
 
 def _states(study):
@@ -31,21 +38,23 @@ def _distinct(study):
 
 
 def test_two_workers_on_a_journal_complete_n_distinct_trials(compose_sweep):
-    result = run_sweep(compose_sweep("sweep.workers=2", "sweep.n_trials=4"))
+    # trials of 1 s, so that the second worker starts before the first has taken them all
+    result = run_sweep(
+        compose_sweep(DRY_RUN, "+sweep.objective.seconds=1", "sweep.workers=2", "sweep.n_trials=6")
+    )
     study = result.study
-    assert _states(study) == ["COMPLETE"] * 4 and _distinct(study) == 4
+    assert _states(study) == ["COMPLETE"] * 6 and _distinct(study) == 6
     workers = {t.user_attrs["worker"].split(":")[2] for t in study.get_trials()}
     assert workers == {"0", "1"}  # both workers took trials
-    for name in ("trials.csv", "summary.md", "best_config.yaml", "best_command.txt", "history.png"):
+    assert all(t.value == dry_run_value(t.params, "val/macro_f1") for t in study.get_trials())
+    for name in ("trials.csv", "summary.md", "history.png"):
         assert (result.sweep_dir / name).is_file(), name
-    best = result.summary["best"][0]
-    assert Path(best.user_attrs["run_dir"], "metrics.json").is_file()
 
 
 def test_resume_adds_only_the_missing_trials(compose_sweep):
-    first = run_sweep(compose_sweep("sweep.n_trials=2")).study
+    first = run_sweep(compose_sweep(DRY_RUN, "sweep.n_trials=2")).study
     before = {t.number: t.params for t in first.get_trials()}
-    second = run_sweep(compose_sweep("sweep.n_trials=3")).study
+    second = run_sweep(compose_sweep(DRY_RUN, "sweep.n_trials=3")).study
     trials = second.get_trials()
     assert len(trials) == 3 and {t.number: t.params for t in trials[:2]} == before
 
@@ -137,10 +146,14 @@ def test_pruning_prunes_a_deliberately_bad_trial(compose_sweep, tmp_path):
     )
     sweep_dir = Path(cfg.paths.output_dir)
     cfg.logger = compose_sweep("logger=wandb").logger  # the summary run must take mixed states
-    result = run_sweep(cfg).study
-    good, bad = result.get_trials()
+    result = run_sweep(cfg)
+    good, bad = result.study.get_trials()
     assert good.state == TrialState.COMPLETE and bad.state == TrialState.PRUNED
     assert bad.user_attrs["pruned_after_epoch"] < 4
+    for name in ("trials.csv", "summary.md", "best_config.yaml", "best_command.txt", "history.png"):
+        assert (sweep_dir / name).is_file(), name
+    assert result.summary["best"][0].user_attrs["run_dir"] == good.user_attrs["run_dir"]
+    assert Path(good.user_attrs["run_dir"], "metrics.json").is_file()
     from har.logging import read_run
 
     summary = read_run(next((sweep_dir / "wandb").glob("offline-run-*")))
@@ -187,10 +200,49 @@ def test_two_workers_on_postgresql(compose_sweep, tmp_path, postgres_url):
     url = postgres_url
     name = f"pg-{tmp_path.name}-{int(time.time())}"
     result = run_sweep(
-        compose_sweep(f"sweep.storage={url}", f"sweep.study={name}", "sweep.workers=2", "sweep.n_trials=4")
+        compose_sweep(
+            DRY_RUN,
+            "+sweep.objective.seconds=1",  # so that both workers take trials
+            f"sweep.storage={url}",
+            f"sweep.study={name}",
+            "sweep.workers=2",
+            "sweep.n_trials=4",
+        )
     )
     study = optuna.load_study(study_name=name, storage=url)  # read back through the server
     assert _states(study) == ["COMPLETE"] * 4 and _distinct(study) == 4
     assert {t.user_attrs["worker"].split(":")[2] for t in study.get_trials()} == {"0", "1"}
     assert not (result.sweep_dir / "journal.log").exists()
     optuna.delete_study(study_name=name, storage=url)
+
+
+def test_tflite_objectives_are_the_trials_float16_model(compose_sweep):
+    """`tflite/latency_ms` and `tflite/size_kb` as objectives, measured on the trial's own model."""
+    import json
+
+    import keras
+
+    from har.export.convert import to_tflite
+    from har.sweep.worker import work
+
+    cfg = compose_sweep(
+        "sweep.n_trials=1",
+        "sweep.objectives=[val/macro_f1,tflite/latency_ms,tflite/size_kb]",
+        "sweep.directions=[maximize,minimize,minimize]",
+        'sweep.train_overrides=["trainer.epochs=1","data.train_fraction=0.1","logger=none"]',
+    )
+    worker_cfg = worker_config(cfg)
+    study = optuna.create_study(
+        study_name=cfg.sweep.study,
+        storage=make_storage(None, Path(cfg.paths.output_dir) / "journal.log"),
+        directions=list(cfg.sweep.directions),
+    )
+    assert work(worker_cfg, 0) == 1  # in this process: the worker's code without its start-up
+    (trial,) = study.get_trials()
+    assert trial.state == TrialState.COMPLETE, trial.user_attrs.get("error")
+    f1, latency_ms, size_kb = trial.values
+    run_dir = Path(trial.user_attrs["run_dir"])
+    assert f1 == json.loads((run_dir / "metrics.json").read_text())["val/macro_f1"]
+    float16 = to_tflite(keras.models.load_model(run_dir / "best.keras"), "float16")
+    assert size_kb == pytest.approx(len(float16) / 1024)
+    assert 0 < latency_ms < 100

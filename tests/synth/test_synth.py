@@ -23,6 +23,7 @@ def _vae(cfg):
     return data, load_or_train(cfg.synth, data, dataset=cfg.data.name, seed=int(cfg.synth.seed))
 
 
+@pytest.mark.slow  # trains a VAE
 def test_the_vae_is_fit_on_train_windows_only(compose_synth):
     data, vae = _vae(compose_synth())
     info = vae.info
@@ -35,6 +36,7 @@ def test_the_vae_is_fit_on_train_windows_only(compose_synth):
     assert verified(vae.path) and not vae.hit
 
 
+@pytest.mark.slow  # trains a VAE
 def test_ratio_gives_the_expected_count_per_class_in_raw_units(compose_synth):
     cfg = compose_synth("synth.ratio=0.5")
     data = load_windows(cfg.data)
@@ -62,6 +64,7 @@ def test_a_ratio_without_a_generator_is_a_config_error(compose_synth):
         synthesise(cfg.synth, load_windows(compose_synth().data), dataset="watch")
 
 
+@pytest.mark.slow  # trains a VAE
 def test_cache_is_hit_and_keyed_by_split_config_and_seed(compose_synth):
     cfg = compose_synth()
     data, first = _vae(cfg)
@@ -75,6 +78,7 @@ def test_cache_is_hit_and_keyed_by_split_config_and_seed(compose_synth):
     assert key != vae_key(cfg.synth, other_split, 0)
 
 
+@pytest.mark.slow  # trains a VAE
 def test_a_truncated_or_partial_entry_is_rebuilt_not_loaded(compose_synth):
     cfg = compose_synth("synth.quality.enabled=false")  # three builds: no reference classifiers
     _, vae = _vae(cfg)

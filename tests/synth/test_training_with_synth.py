@@ -1,12 +1,13 @@
-"""Synthetic windows in `train(cfg)`: train stream only, ratio 0 changes nothing, report copied."""
+"""Synthetic windows in `train(cfg)`: they reach fit and only fit, ratio 0 changes nothing, report copied."""
 
 from __future__ import annotations
 
 import json
 
+import keras
+import numpy as np
 import pytest
 
-from har.data.dataset import load_windows
 from har.train import train
 
 pytestmark = pytest.mark.slow
@@ -29,24 +30,29 @@ def test_ratio_zero_is_the_same_run_as_no_synth(compose_train, tmp_path, tiny_va
     assert zero["synth/windows"] == 0 and not (tmp_path / "vae").exists()
 
 
-def test_synthetic_windows_join_training_only(compose_train, tmp_path, tiny_vae):
+def _batches_fit(run_dir) -> int:
+    """Optimizer steps of the best checkpoint (one epoch here): the batches `fit` trained on."""
+    return int(keras.models.load_model(run_dir / "best.keras").optimizer.iterations.numpy())
+
+
+def test_synthetic_windows_reach_fit_and_only_fit(compose_train, tmp_path, tiny_vae):
     # synth.augment=false: light augmentation on real windows, synthetic ones as generated
-    result = _run(
-        compose_train,
-        tmp_path,
-        "synth",
-        "augment=light",
-        "synth=cvae",
-        "synth.ratio=1",
-        "synth.augment=false",
-        *tiny_vae,
-    )
-    real = load_windows(compose_train(*TINY_RUN).data).summary()["splits"]
-    assert json.loads((result.run_dir / "data.json").read_text())["splits"] == real  # val, test untouched
-    metrics = result.metrics
-    assert metrics["synth/windows"] == real["train"]["windows"]
-    assert sum(metrics["synth/per_class"].values()) == metrics["synth/windows"]
-    assert 0 <= metrics["synth/discriminative_score"] <= 0.5
-    assert (result.run_dir / "synth_quality.json").is_file() and (
-        result.run_dir / "synth_quality.png"
-    ).is_file()
+    synth = ["augment=light", "synth=cvae", "synth.ratio=1", *tiny_vae]
+    real = _run(compose_train, tmp_path, "real", "augment=light")
+    plain = _run(compose_train, tmp_path, "plain", *synth, "synth.augment=false")
+    recorded = json.loads((plain.run_dir / "data.json").read_text())["splits"]
+    n_train = recorded["train"]["windows"]
+    assert recorded == json.loads((real.run_dir / "data.json").read_text())["splits"]  # real windows only
+    assert plain.metrics["synth/windows"] == n_train  # ratio 1
+    assert sum(plain.metrics["synth/per_class"].values()) == n_train
+    batch_size = int(compose_train().trainer.batch_size)
+    assert _batches_fit(real.run_dir) == -(-n_train // batch_size)
+    assert _batches_fit(plain.run_dir) == -(-2 * n_train // batch_size)  # real + synthetic windows
+    assert np.load(plain.run_dir / "confusion_test.npy").sum() == recorded["test"]["windows"]
+    assert 0 <= plain.metrics["synth/discriminative_score"] <= 0.5
+    assert (plain.run_dir / "synth_quality.json").is_file()
+    assert (plain.run_dir / "synth_quality.png").is_file()
+    # synth.augment=true augments the synthetic windows too: the same seed trains differently
+    augmented = _run(compose_train, tmp_path, "augmented", *synth, "synth.augment=true").metrics
+    assert augmented["synth/vae_cache_hit"] and augmented["synth/windows"] == n_train
+    assert abs(augmented["train/loss"] - plain.metrics["train/loss"]) > 1e-4

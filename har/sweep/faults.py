@@ -1,0 +1,48 @@
+"""An objective that fails on purpose, for the fault tests: `device_error`.
+
+    har-sweep sweep.objective._target_=har.sweep.faults.device_error +sweep.objective.trial_number=1
+
+It also shows, on any machine, what a device error does to a sweep (tests/faults/test_device_errors.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+from omegaconf import DictConfig
+
+from har.sweep import space as search_space
+from har.sweep.objective import dry_run
+
+# What TensorFlow says when a GPU's memory runs out (a real tf.errors.ResourceExhaustedError).
+GPU_OOM = (
+    "OOM when allocating tensor with shape[64,64,100] and type float on "
+    "/job:localhost/replica:0/task:0/device:GPU:0 by allocator GPU_0_bfc"
+)
+_poisoned = False  # this process's "GPU" has failed: like a broken CUDA context, it stays so
+
+
+def device_error(
+    trial: optuna.Trial,
+    cfg: DictConfig,
+    params: list[search_space.Param],
+    sweep_dir: Path,
+    *,
+    trial_number: int = 1,
+    seconds: float = 0.0,
+) -> list[float]:
+    """A dry run, except that trial `trial_number` raises TensorFlow's GPU out-of-memory error.
+
+    After it, every later trial of the same process raises it too, as a process whose CUDA
+    context failed does: only a new process recovers. A retry of the trial (another number)
+    in a new process succeeds.
+    """
+    global _poisoned
+    values = dry_run(trial, cfg, params, sweep_dir, seconds=seconds)
+    if trial.number == trial_number or _poisoned:
+        _poisoned = True
+        import tensorflow as tf
+
+        raise tf.errors.ResourceExhaustedError(None, None, GPU_OOM)
+    return values
