@@ -25,6 +25,10 @@ class ConfigError(UserError, ValueError):
     """A bad config value or override; the message names the key."""
 
 
+# `${har.folder_name:${data.source.path}}`: a run folder named after the data folder it used.
+OmegaConf.register_new_resolver("har.folder_name", lambda path: Path(str(path)).resolve().name, replace=True)
+
+
 def compose(config_name: str = "train", overrides: Sequence[str] = ()) -> DictConfig:
     """Compose a config from `conf/` as `har-train` would, outside of `@hydra.main`.
 

@@ -3,12 +3,14 @@
 A corpus of broken `csv` folders (generated here) goes through `har-data`, and a corpus of
 broken overrides through `har-train`; both entry points run in this process (`main()` under
 Hydra, as the console scripts do) so the corpus stays fast. Each case checks the exit code,
-that stderr is a message and not a traceback, that it names the file or key, and that
-nothing was written (no cache entry, no run folder).
+that stderr is a message and not a traceback (for a folder: a count, then one line per
+problem), that it names the file or key, and that nothing was written (no cache entry, no
+run folder).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -147,7 +149,11 @@ def test_bad_csv_folder(tmp_path, capfd, case):
         har_data, ["har-data", "data=csv", f"data.source.path={folder}", f"paths.cache_dir={cache}"], capfd
     )
     _assert_clear(code, stderr, expected)
-    assert code == 2 and len(stderr.strip().splitlines()) == 1  # `error: <file>: <what>`, one line
+    lines = stderr.strip().splitlines()  # `error: <folder>: N problems in 1 file; ...`, then one line each
+    assert code == 2 and re.fullmatch(
+        rf"error: {re.escape(str(folder))}: \d+ problems? in 1 file; nothing was written", lines[0]
+    )
+    assert len(lines) >= 2 and all(line.strip().startswith(str(folder)) for line in lines[1:])
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
     assert not cache.exists() or not any(cache.rglob("*"))
 
