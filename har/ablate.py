@@ -202,6 +202,9 @@ def _markdown(
                 cells_text.append("–")
                 continue
             mean, std, half = entry[f"{metric} mean"], entry[f"{metric} std"], entry[f"{metric} ci95"]
+            if entry["n_seeds"] < 2:  # one seed has no spread: the paired table below has the intervals
+                cells_text.append(f"{mean:.3f}")
+                continue
             cells_text.append(f"{mean:.3f} ± {std:.3f} [{mean - half:.3f}, {mean + half:.3f}]")
         lines.append(
             "| "

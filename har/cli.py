@@ -42,6 +42,9 @@ class Command:
     options: tuple[str, ...] = ()  # the main options --help lists, with their conf/ comments
     examples: tuple[str, ...] = ()
     check: Callable[[DictConfig], None] | None = None  # the command's own conflicts
+    # `--config-dir`: False where the work composes more configs later (a sweep's trials, an
+    # ablation's cells), from conf/ alone: a folder of one's own would reach the first only
+    config_dirs: bool = True
 
 
 def _check_export(cfg: DictConfig) -> None:
@@ -94,6 +97,7 @@ COMMANDS = {
                 "trainer.patience",
                 "optimizer.learning_rate",
                 "data.train_fraction",
+                "data.channels",
                 "trainer.seed",
                 "paths.root",
             ),
@@ -124,6 +128,7 @@ COMMANDS = {
                 "har-sweep sweep.objective=dry_run sweep.n_trials=20   # checks storage and workers, trains nothing",
                 "har-sweep +experiment=sweep_watch",
             ),
+            config_dirs=False,
         ),
         Command(
             "har-export",
@@ -160,15 +165,27 @@ COMMANDS = {
             "interval, and plot them.",
             ("name", "factors", "seeds", "overrides"),
             ("har-ablate name=augmentation 'factors={augment:[none,light,strong,um2017]}' 'seeds=[0,1,2]'",),
+            config_dirs=False,
         ),
         Command(
             "har-data",
             "data_summary",
             "har.data.cli:main",
-            "print a dataset's summary: subjects, recordings and windows per split and class "
-            "(writes nothing but the window cache).",
-            ("data.window_s", "data.hop_s", "data.split.test_subjects", "data.split.val_subjects"),
-            ("har-data data=hapt", "har-data data=csv data.source.path=my_data"),
+            "print a dataset's summary: windows per split and class, then a report per session "
+            "(rate found, duration, gaps, labels, split); writes nothing but the window cache.",
+            (
+                "data.channels",
+                "data.window_s",
+                "data.hop_s",
+                "data.split.test_subjects",
+                "data.split.val_subjects",
+                "sessions",
+            ),
+            (
+                "har-data data=hapt",
+                "har-data data=csv data.source.path=my_data",
+                "har-data --config-dir my_conf data=phone   # my_conf/data/phone.yaml: your device's columns and units",
+            ),
         ),
         Command(
             "har-synth",
@@ -195,30 +212,31 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
     """Run command `name` with `argv` (default: the process's arguments); return its exit code."""
     command = COMMANDS[name]
     args = list(sys.argv[1:] if argv is None else argv)
-    if "--help" in args or "-h" in args:
-        from har.cli_help import help_text
-
-        print(
-            help_text(
-                command.name,
-                command.config,
-                about=command.about,
-                options=command.options,
-                examples=command.examples,
-            )
-        )
-        return 0
-    flags = [a for a in args if a.startswith("-")]
-    overrides = [a for a in args if not a.startswith("-")]
     state: dict[str, DictConfig] = {}
 
     def work() -> None:
+        flags, overrides, folders = _split(args)
+        if folders and not command.config_dirs:
+            raise ConfigError(
+                f"--config-dir {folders[0]}: {name} composes its trials' or cells' train configs from "
+                "conf/ alone, so configs of your own would not reach them"
+            )
+        if "--help" in flags or "-h" in flags:
+            from har.cli_help import help_text
+
+            about, options, examples = command.about, command.options, command.examples
+            print(
+                help_text(
+                    name, command.config, about=about, options=options, examples=examples, config_dirs=folders
+                )
+            )
+            return
         unknown = [f for f in flags if f != "--cfg"]
         if unknown:
             raise ConfigError(
-                f"{unknown[0]}: no such flag ({name} takes key=value overrides, --help and --cfg)"
+                f"{unknown[0]}: no such flag ({name} takes key=value overrides, --config-dir, --help and --cfg)"
             )
-        cfg = state["cfg"] = compose_run(command.config, overrides)
+        cfg = state["cfg"] = compose_run(command.config, overrides, config_dirs=folders)
         check_required(cfg)
         check_experiment(cfg, name)
         if command.check:
@@ -234,6 +252,23 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
         return str(cfg.paths.output_dir) if cfg is not None and "output_dir" in cfg.get("paths", {}) else None
 
     return run_reporting(work, output=output)
+
+
+def _split(args: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+    """A command line's flags, overrides and `--config-dir` folders (Hydra's flag, `-cd` too)."""
+    flags, overrides, folders = [], [], []
+    items = iter(args)
+    for arg in items:
+        if arg in ("--config-dir", "-cd"):
+            folder = next(items, None)
+            if folder is None or folder.startswith("-") or "=" in folder:
+                raise ConfigError(f"{arg}: give it a folder of your configs ({arg} my_conf)")
+            folders.append(folder)
+        elif arg.startswith("--config-dir="):
+            folders.append(arg.partition("=")[2])
+        else:
+            (flags if arg.startswith("-") else overrides).append(arg)
+    return flags, overrides, folders
 
 
 def _script(name: str) -> Callable[[], None]:

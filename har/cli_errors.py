@@ -1,7 +1,9 @@
 """How a command ends: user errors as one line and exit code 2, interruptions said plainly.
 
 A `UserError` (bad config, input or artifact) prints `error: <message>` on one line and exits
-2; an error with its own `exit_code` (the export guard: 3) likewise. Ctrl-C and SIGTERM stop
+2; an error with its own `exit_code` (the export guard: 3) likewise. A message that lists
+several problems (a csv folder's: a count, then one indented line per problem) keeps one
+line per problem. Ctrl-C and SIGTERM stop
 the work through Python's exception path, so open W&B runs are finished (as failed, not left
 running) and the command says that its output folder is unfinished; SIGKILL cannot be caught.
 """
@@ -19,9 +21,13 @@ from har.errors import UserError
 INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}  # the shell's 128 + signal number
 
 
-def one_line(error: BaseException) -> str:
-    """The error's message on one line (a message must never spill over several)."""
-    return " ".join(str(error).split())
+def message(error: BaseException) -> str:
+    """The error's message on one line, plus one line per item it lists (lines after `\n  `).
+
+    Any other line break (a wrapped message from a library) is folded into its line.
+    """
+    head, *items = str(error).split("\n  ")
+    return "\n".join([" ".join(head.split()), *("  " + " ".join(item.split()) for item in items)])
 
 
 @contextmanager
@@ -51,7 +57,7 @@ def run_reporting(work: Callable[[], Any], *, output: Callable[[], str | None] =
         with terminate_as_interrupt() as seen:
             work()
     except UserError as error:
-        print(f"error: {one_line(error)}", file=sys.stderr, flush=True)
+        print(f"error: {message(error)}", file=sys.stderr, flush=True)
         return 2
     except KeyboardInterrupt:
         code = INTERRUPTED[signal.SIGTERM] if seen else INTERRUPTED[signal.SIGINT]
@@ -62,6 +68,6 @@ def run_reporting(work: Callable[[], Any], *, output: Callable[[], str | None] =
     except Exception as error:
         if not isinstance(getattr(error, "exit_code", None), int):
             raise
-        print(f"error: {one_line(error)}", file=sys.stderr, flush=True)
+        print(f"error: {message(error)}", file=sys.stderr, flush=True)
         return error.exit_code  # type: ignore[attr-defined]
     return 0

@@ -21,7 +21,13 @@ _KEY_LINE = re.compile(r"^(\s*)(-\s+)?([A-Za-z_][\w.]*):\s*(.*)$")
 
 
 def help_text(
-    name: str, config: str, *, about: str, options: Sequence[str] = (), examples: Sequence[str] = ()
+    name: str,
+    config: str,
+    *,
+    about: str,
+    options: Sequence[str] = (),
+    examples: Sequence[str] = (),
+    config_dirs: Sequence[str] = (),
 ) -> str:
     """The whole --help text of command `name`, which runs `conf/<config>.yaml`.
 
@@ -29,17 +35,20 @@ def help_text(
         about: what the command does, one sentence.
         options: the main option keys to list, each with its default and `conf/` comment.
         examples: command lines to show.
+        config_dirs: `--config-dir` folders; their files are listed among the group options.
     """
-    cfg = compose(config)
+    cfg = compose(config, config_dirs=config_dirs)
+    dirs = (CONF_DIR, *(Path(folder).resolve() for folder in config_dirs))
     primary = _comments(CONF_DIR / f"{config}.yaml")
     choices = _choices(config)
     lines = [
         f"{name}: {about}",
         "",
-        f"usage: {name} [key=value ...]   overrides of conf/{config}.yaml (--cfg prints the composed config)",
+        f"usage: {name} [--config-dir <your configs>] [key=value ...]   overrides of conf/{config}.yaml "
+        "(--cfg prints the composed config)",
     ]
     groups = [
-        (f"{group}={default}", " | ".join(group_options(group)), primary.get(group, ""))
+        (f"{group}={default}", " | ".join(group_options(group, dirs)), primary.get(group, ""))
         for group, default in choices.items()
     ]
     for alias, key in ALIASES.get(config, {}).items():

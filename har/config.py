@@ -40,26 +40,38 @@ class ConfigError(UserError, ValueError):
     """A bad config value or override; the message names the key."""
 
 
-def compose(config_name: str = "train", overrides: Sequence[str] = ()) -> DictConfig:
+# `${har.folder_name:${data.source.path}}`: a run folder named after the data folder it used.
+OmegaConf.register_new_resolver("har.folder_name", lambda path: Path(str(path)).resolve().name, replace=True)
+
+
+def compose(
+    config_name: str = "train", overrides: Sequence[str] = (), *, config_dirs: Sequence[str | Path] = ()
+) -> DictConfig:
     """Compose a config from `conf/` as the `har-*` commands do, checking every override.
 
     `paths.output_dir` keeps its `${hydra:runtime.output_dir}` interpolation, so callers set
     it by an override (tests point it at tmp_path); `compose_run` fills it in.
 
+    Args:
+        config_dirs: folders of the user's own configs (`--config-dir`), searched after
+            `conf/`: a file there adds a group option (`my_conf/data/phone.yaml`: `data=phone`).
+
     Raises:
         ConfigError: one line naming the override at fault and, for a misspelt key or
             option, the closest valid spelling.
     """
-    cfg, _ = _compose_checked(config_name, overrides)
+    cfg, _ = _compose_checked(config_name, overrides, _search(config_dirs))
     return cfg
 
 
-def compose_run(config_name: str, overrides: Sequence[str] = ()) -> DictConfig:
+def compose_run(
+    config_name: str, overrides: Sequence[str] = (), *, config_dirs: Sequence[str | Path] = ()
+) -> DictConfig:
     """`compose`, with `paths.output_dir` set to the run folder `hydra.run.dir` names.
 
     The folder is only named here, not created: the command creates it once its checks pass.
     """
-    cfg, run_dir = _compose_checked(config_name, overrides)
+    cfg, run_dir = _compose_checked(config_name, overrides, _search(config_dirs))
     if "paths" in cfg and "output_dir" in _keys(cfg.paths):
         value = cfg.paths._get_node("output_dir")._value()
         if isinstance(value, str) and value.startswith("${hydra:"):
@@ -110,6 +122,23 @@ def override_key(text: str) -> str:
     return _parse(text).key_or_group
 
 
+def _search(config_dirs: Sequence[str | Path]) -> tuple[Path, ...]:
+    """Every config folder, `conf/` first: the folders of `--config-dir` must exist."""
+    extra = []
+    for folder in config_dirs:
+        path = Path(folder).resolve()
+        if not path.is_dir():
+            raise ConfigError(f"--config-dir {folder}: no such folder")
+        extra.append(path)
+    return (CONF_DIR, *extra)
+
+
+def _searchpath(dirs: Sequence[Path]) -> list[str]:
+    """The Hydra override that adds the folders after `conf/` (what Hydra's --config-dir does)."""
+    extra = [f"file://{path}" for path in dirs[1:]]
+    return [f"hydra.searchpath=[{','.join(extra)}]"] if extra else []
+
+
 @contextmanager
 def _hydra() -> Iterator[None]:
     GlobalHydra.instance().clear()
@@ -120,17 +149,21 @@ def _hydra() -> Iterator[None]:
         GlobalHydra.instance().clear()
 
 
-def _compose_checked(config_name: str, overrides: Sequence[str]) -> tuple[DictConfig, str]:
+def _compose_checked(
+    config_name: str, overrides: Sequence[str], dirs: Sequence[Path] = (CONF_DIR,)
+) -> tuple[DictConfig, str]:
     """The checked config without its `hydra` node, and the run folder `hydra.run.dir` names."""
     aliases = ALIASES.get(config_name, {})
     overrides = [_alias(text, aliases) for text in overrides]
     parsed = [_parse(text) for text in overrides]
     with _hydra():
         try:
-            cfg = hydra_compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
+            cfg = hydra_compose(
+                config_name=config_name, overrides=[*overrides, *_searchpath(dirs)], return_hydra_config=True
+            )
         except (HydraException, OmegaConfBaseException) as error:
-            raise _diagnose(config_name, overrides, parsed, error) from None
-        _check_additions(config_name, overrides, parsed)
+            raise _diagnose(config_name, overrides, parsed, error, dirs) from None
+        _check_additions(config_name, overrides, parsed, dirs)
     try:
         run_dir = str(OmegaConf.select(cfg, "hydra.run.dir", default="."))
     except OmegaConfBaseException:  # it names a value still `???`: check_required says which
@@ -164,20 +197,22 @@ def _parse(text: str) -> Override:
     return override
 
 
-def group_options(group: str) -> list[str]:
-    """The options of a config group: `conf/<group>/*.yaml` names."""
-    return sorted(path.stem for path in (CONF_DIR / group).glob("*.yaml"))
+def group_options(group: str, dirs: Sequence[Path] = (CONF_DIR,)) -> list[str]:
+    """The options of a config group: the `<group>/*.yaml` names in `conf/` (and `dirs`)."""
+    return sorted({path.stem for folder in dirs for path in (folder / group).glob("*.yaml")})
 
 
-def _is_group(override: Override) -> bool:
+def _is_group(override: Override, dirs: Sequence[Path]) -> bool:
     key = override.key_or_group
-    return key.startswith("hydra/") or (CONF_DIR / key).is_dir()
+    return key.startswith("hydra/") or any((folder / key).is_dir() for folder in dirs)
 
 
-def _global_delta(group: str, option: str) -> bool:
-    """Whether `conf/<group>/<option>.yaml` is a `# @package _global_` delta (an experiment)."""
-    path = CONF_DIR / group / f"{option}.yaml"
-    return path.is_file() and "# @package _global_" in path.read_text().splitlines()[:3]
+def _global_delta(group: str, option: str, dirs: Sequence[Path]) -> bool:
+    """Whether `<group>/<option>.yaml` (the first found) is a `# @package _global_` delta (an experiment)."""
+    paths = [
+        folder / group / f"{option}.yaml" for folder in dirs if (folder / group / f"{option}.yaml").is_file()
+    ]
+    return bool(paths) and "# @package _global_" in paths[0].read_text().splitlines()[:3]
 
 
 def _closest(word: Any, candidates: Sequence[str]) -> str | None:
@@ -186,51 +221,57 @@ def _closest(word: Any, candidates: Sequence[str]) -> str | None:
 
 
 def _diagnose(
-    config_name: str, overrides: list[str], parsed: list[Override], error: Exception
+    config_name: str, overrides: list[str], parsed: list[Override], error: Exception, dirs: Sequence[Path]
 ) -> ConfigError:
     """The one-line reason Hydra refused the overrides, naming the override at fault."""
-    groups = [(text, o) for text, o in zip(overrides, parsed) if _is_group(o)]
+    groups = [(text, o) for text, o in zip(overrides, parsed) if _is_group(o, dirs)]
     if groups:
-        choices = _groups_of(config_name)
+        choices = _groups_of(config_name, dirs)
         for text, override in groups:
-            problem = _group_problem(config_name, override, choices)
+            problem = _group_problem(config_name, override, choices, dirs)
             if problem:
                 return ConfigError(f"{text}: {problem}")
     try:
-        base = hydra_compose(config_name=config_name, overrides=[text for text, _ in groups])
+        base = hydra_compose(
+            config_name=config_name, overrides=[*(text for text, _ in groups), *_searchpath(dirs)]
+        )
     except (HydraException, OmegaConfBaseException) as group_error:
         return ConfigError(f"cannot compose {config_name!r}: {str(group_error).splitlines()[0]}")
     for text, override in zip(overrides, parsed):
-        if not _is_group(override) and not override.key_or_group.startswith("hydra."):
+        if not _is_group(override, dirs) and not override.key_or_group.startswith("hydra."):
             problem = _key_problem(base, override)
             if problem:
                 return ConfigError(f"{text}: {problem}")
     return ConfigError(f"cannot compose {config_name!r} with {overrides}: {str(error).splitlines()[0]}")
 
 
-def _groups_of(config_name: str) -> dict[str, Any]:
+def _groups_of(config_name: str, dirs: Sequence[Path]) -> dict[str, Any]:
     """The config groups `config_name` chooses from, with their default options."""
-    cfg = hydra_compose(config_name=config_name, overrides=[], return_hydra_config=True)
+    cfg = hydra_compose(config_name=config_name, overrides=_searchpath(dirs), return_hydra_config=True)
     return {k: v for k, v in cfg.hydra.runtime.choices.items() if not k.startswith("hydra/")}
 
 
-def _group_problem(config_name: str, override: Override, choices: dict[str, Any]) -> str | None:
+def _group_problem(
+    config_name: str, override: Override, choices: dict[str, Any], dirs: Sequence[Path]
+) -> str | None:
     group, option = override.key_or_group, override.value()
     if group.startswith("hydra/") or override.is_delete():
         return None
-    options = group_options(group)
+    options = group_options(group, dirs)
     if not isinstance(option, str) or option not in options:
         close = _closest(option, options)
         hint = f"; did you mean {group}={close}?" if close else ""
         return f"no such option{hint} (options: {', '.join(options)})"
     if override.is_add() and group in choices:
         return f"{group} is chosen already ({group}={choices[group]}); write {group}={option} without +"
-    if group not in choices and not (override.is_add() and _global_delta(group, option)):
+    if group not in choices and not (override.is_add() and _global_delta(group, option, dirs)):
         return f"{config_name}.yaml does not use {group} (its groups: {', '.join(sorted(choices))})"
     return None
 
 
-def _check_additions(config_name: str, overrides: list[str], parsed: list[Override]) -> None:
+def _check_additions(
+    config_name: str, overrides: list[str], parsed: list[Override], dirs: Sequence[Path]
+) -> None:
     """Refuse `+key=value` for a key nothing reads, and `+group=option` that adds an unused node.
 
     Hydra adds whatever `+` names, so `+trainer.epoch=3` would train the default epochs
@@ -240,17 +281,17 @@ def _check_additions(config_name: str, overrides: list[str], parsed: list[Overri
     added = [(t, o) for t, o in zip(overrides, parsed) if (o.is_add() or o.is_force_add())]
     if not added:
         return
-    choices = _groups_of(config_name)
+    choices = _groups_of(config_name, dirs)
     for text, override in added:
-        if _is_group(override):
-            problem = _group_problem(config_name, override, choices)
+        if _is_group(override, dirs):
+            problem = _group_problem(config_name, override, choices, dirs)
             if problem:
                 raise ConfigError(f"{text}: {problem}")
-    values = [(t, o) for t, o in added if not _is_group(o) and not o.key_or_group.startswith("hydra.")]
+    values = [(t, o) for t, o in added if not _is_group(o, dirs) and not o.key_or_group.startswith("hydra.")]
     if not values:
         return
     kept = [t for t, o in zip(overrides, parsed) if (t, o) not in values]
-    base = hydra_compose(config_name=config_name, overrides=kept)
+    base = hydra_compose(config_name=config_name, overrides=[*kept, *_searchpath(dirs)])
     for text, override in values:
         problem = _key_problem(base, override)
         if problem:

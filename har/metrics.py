@@ -9,19 +9,27 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from har.io import atomic_write
 
+# What metrics.json says about macro-F1: a class absent from a small split's truth would
+# otherwise count as F1 = 0 and pull the mean down for a reason that is not the model's.
+MACRO_F1_SCOPE = (
+    "split/macro_f1 averages F1 over the classes present in that split's truth (split/classes_scored "
+    "of them); split/f1/<class> lists every class, 0 for a class the split does not have"
+)
+
 
 def classification_metrics(
     split: str, y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str]
 ) -> dict[str, float]:
-    """`split/accuracy`, `split/macro_f1` and `split/f1/<class>` for argmax predictions."""
+    """`split/accuracy`, `split/macro_f1` (over the classes present in `y_true`),
+    `split/classes_scored` and `split/f1/<class>` (every class) for argmax predictions."""
     predicted = probabilities.argmax(axis=1)
     labels = list(range(len(class_names)))
+    present = sorted(set(np.asarray(y_true).tolist())) or labels
     per_class = f1_score(y_true, predicted, labels=labels, average=None, zero_division=0)
     metrics = {
         f"{split}/accuracy": float(accuracy_score(y_true, predicted)),
-        f"{split}/macro_f1": float(
-            f1_score(y_true, predicted, labels=labels, average="macro", zero_division=0)
-        ),
+        f"{split}/macro_f1": float(np.mean(per_class[present])),
+        f"{split}/classes_scored": len(present),
     }
     metrics.update({f"{split}/f1/{name}": float(value) for name, value in zip(class_names, per_class)})
     return metrics

@@ -31,10 +31,10 @@ from har.callbacks import EpochHook, RunPruned
 from har.config import check_experiment, instantiate, to_container
 from har.data.cache import cache_key
 from har.data.dataset import WindowedData, load_windows
-from har.data.recording import CHANNELS
 from har.devices import placement, set_threads, strategy
 from har.fit import Fitted, check_trainer, compile_model, evaluate, fit_split, process_settings
 from har.io import write_csv, write_json, write_text
+from har.metrics import MACRO_F1_SCOPE
 
 # Called after every fold with (fold number, the cross-validation metrics so far); may raise
 # RunPruned to stop the run (the sweep prunes on folds under cross-validation).
@@ -109,7 +109,7 @@ def train(
 
 def _set_up(cfg: DictConfig, distribution) -> _Run:
     """Load the data and check every part of the config; then make the folder, write the config."""
-    augment = build_pipeline(cfg.augment)
+    augment = build_pipeline(cfg.augment, cfg.data.channels)
     data = load_windows(cfg.data)
     compile_model(cfg, data, 1, distribution)  # a bad model or optimizer value stops us here
     if "_target_" in cfg.baseline:
@@ -243,7 +243,7 @@ def _baseline(run: _Run, data: WindowedData, splits: Sequence[str]) -> dict[str,
         data.train,
         {split: data.split(split) for split in splits},
         class_names=data.class_names,
-        channels=list(CHANNELS),
+        channels=list(data.channels),
         threads=run.cfg.trainer.threads,
     )
 
@@ -266,6 +266,7 @@ def _write_results(run: _Run, metrics: dict[str, Any], fitted: Fitted | None) ->
         write_csv(run.run_dir / "history.csv", fitted.history)
     metrics.setdefault("subjects", run.data.subjects)
     metrics["seed"] = int(run.cfg.trainer.seed)
+    metrics["macro_f1_scope"] = MACRO_F1_SCOPE
     metrics.update(placement(run.distribution))  # "device": "gpu:<index>" | "cpu", "replicas": N
     write_json(run.run_dir / "metrics.json", metrics)
     run.logger.log_summary(

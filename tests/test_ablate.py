@@ -83,3 +83,19 @@ def test_plot_draws_a_curve_over_a_numeric_last_factor_and_points_otherwise(tmp_
         "augment",
     )
     assert curve.stat().st_size > 5_000 and points.stat().st_size > 5_000
+
+
+def test_one_seed_shows_the_mean_without_a_spread():
+    from har.ablate import _markdown, summarise
+
+    rows = [
+        {"augment": a, "seed": 0, "val/macro_f1": v, "test/macro_f1": v, "test/accuracy": v}
+        for a, v in (("none", 0.8), ("light", 0.9))
+    ]
+    split = {"train": ["1"], "val": ["2"], "test": ["3"]}
+    text = _markdown("one-seed", summarise(rows, ["augment"], [0]), ["augment"], [0], split, "holdout")
+    assert "nan" not in text and "| none | 1 | 0.800 | 0.800 | 0.800 |" in text
+    two = rows + [{**r, "seed": 1} for r in rows]
+    assert "0.900 ± 0.000 [0.900, 0.900]" in _markdown(
+        "two", summarise(two, ["augment"], [0, 1]), ["augment"], [0, 1], split, "holdout"
+    )

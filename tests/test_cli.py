@@ -172,6 +172,16 @@ MISTAKES = {
         "error: sweep.refit=bst: must be best or every",
     ),
     "data: csv without a path": ("har-data", ["data=csv"], "error: data.source.path: required"),
+    "train: a config folder that does not exist": (
+        "har-train",
+        ["--config-dir", "nowhere"],
+        "error: --config-dir nowhere: no such folder",
+    ),
+    "sweep: a config folder": (
+        "har-sweep",
+        ["--config-dir", "my_conf"],
+        "error: --config-dir my_conf: har-sweep composes its trials' or cells' train configs from conf/ alone",
+    ),
     "ablate: no factors": ("har-ablate", [], "error: factors: required"),
     "ablate: a typo in a factor": (
         "har-ablate",
@@ -239,6 +249,25 @@ def test_a_mistake_is_one_line_exit_2_and_writes_nothing(case, tmp_path, capfd, 
     assert not any(work.iterdir()) and (sorted(inputs.rglob("*")) if inputs.exists() else []) == before
 
 
+def test_a_config_folder_of_ones_own_adds_options(tmp_path, capfd):
+    data = tmp_path / "my_conf" / "data"
+    data.mkdir(parents=True)
+    (data / "phone.yaml").write_text("defaults: [watch, _self_]\nname: phone\nwindow_s: 1.0\n")
+    folder = str(tmp_path / "my_conf")
+    capfd.readouterr()
+    assert run("har-train", ["--config-dir", folder, "data=phone", "--cfg"]) == 0
+    printed = capfd.readouterr().out
+    assert "name: phone" in printed and "window_s: 1.0" in printed and "WatchSource" in printed
+    cfg = compose_run("train", ["data=phone", "model=dscnn", f"paths.root={tmp_path}"], config_dirs=[folder])
+    assert Path(cfg.paths.output_dir).name.endswith("_dscnn_phone")
+    assert run("har-train", [f"--config-dir={folder}", "data=phon"]) == 2
+    assert "data=phon: no such option; did you mean data=phone?" in capfd.readouterr().err
+    assert run("har-train", ["--config-dir", folder, "--help"]) == 0
+    assert "csv | hapt | phone | strikes_sim | watch" in capfd.readouterr().out
+    assert run("har-train", ["data=phone"]) == 2  # without the folder there is no such option
+    assert not (tmp_path / "outputs").exists()
+
+
 def test_search_space_is_a_group_and_objective_a_dotted_name():
     cfg = compose_run("sweep", ["search_space=tiny", "sweep.objective=har.sweep.objective.dry_run"])
     assert cfg.sweep.search_space == "tiny" and cfg.sweep.objective == "har.sweep.objective.dry_run"
@@ -248,7 +277,7 @@ def test_search_space_is_a_group_and_objective_a_dotted_name():
 def test_run_folders_carry_the_model_and_the_study():
     cfg = compose_run("train", ["data=hapt", "model=dscnn", "paths.root=/x"])
     assert Path(cfg.paths.output_dir).parent == Path("/x/runs")
-    assert Path(cfg.paths.output_dir).name.endswith("_hapt_dscnn")
+    assert Path(cfg.paths.output_dir).name.endswith("_dscnn_hapt")
     assert compose_run("sweep", ["sweep.study=mine", "paths.root=/x"]).paths.output_dir == "/x/sweeps/mine"
 
 
@@ -258,8 +287,8 @@ def test_har_track_refuses_a_bundle_that_does_not_fit_the_stream(strikes_bundle,
         "stream=recording stream.data=watch stream.subject=9": "is labelled ",
         "stream=sim stream.rate_hz=100": "the model was trained at 50 Hz; the stream",
         "stream=sim stream.session_s=0.5": "the model's window is 50 samples; the stream",
-        "stream=stdin stream.channels=[ax,ay,az]": "the model reads channels ax, ay, az, gx, gy, gz; the "
-        "stream stdin has ax, ay, az",
+        "stream=stdin stream.channels=[ax,ay,az]": "stdin: the model needs channel(s) gx, gy, gz, the stream "
+        "has ax ay az",
         "stream=stdin stream.rate_hz=100": "the model was trained at 50 Hz; the stream stdin is at 100 Hz",
     }
     for args, expected in cases.items():

@@ -29,17 +29,24 @@ LEARNED = 0.5
 
 
 def trials(sweep_dir: Path) -> list[dict[str, Any]]:
-    """One entry per finished trial: its overrides and metrics.json."""
-    found = []
+    """One entry per finished configuration: its metrics.json and config.yaml.
+
+    A trial whose config equals an earlier trial's is a replay (a sampler that restarted with
+    the same seed, as the hapt study's resume did before #17) and is left out: counting it
+    twice would weigh one configuration double in the rank correlation.
+    """
+    found, seen = [], {}
     for metrics_file in sorted((sweep_dir / "trials").glob("*/metrics.json")):
         config = metrics_file.parent / "config.yaml"
-        found.append(
-            {
-                "trial": int(metrics_file.parent.name),
-                "metrics": json.loads(metrics_file.read_text()),
-                "config": config.read_text() if config.is_file() else "",
-            }
-        )
+        text = config.read_text() if config.is_file() else ""
+        # the run's own folder names differ between replays; the rest is the configuration
+        key = "\n".join(line for line in text.splitlines() if "trials/" not in line)
+        trial = int(metrics_file.parent.name)
+        if key and key in seen:
+            print(f"{sweep_dir.name}: trial {trial} replays trial {seen[key]} (same config): left out")
+            continue
+        seen[key] = trial
+        found.append({"trial": trial, "metrics": json.loads(metrics_file.read_text()), "config": text})
     return found
 
 
@@ -123,14 +130,18 @@ def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
     figure, axes = plt.subplots(len(tables), 2, figsize=(9, 4 * len(tables)), squeeze=False)
     for row, (dataset, table) in enumerate(tables.items()):
         for column, method in enumerate(("holdout", "cv")):
-            rows = [r for r in table if r["method"] == method]
+            every = [r for r in table if r["method"] == method]
+            # the trials that never learned sit near 0 and would squash the rest into a corner
+            rows = [r for r in every if r["selection_score"] >= LEARNED]
             axis = axes[row][column]
             axis.scatter([r["selection_score"] for r in rows], [r["test_macro_f1"] for r in rows])
             for r in rows:
                 axis.annotate(str(r["trial"]), (r["selection_score"], r["test_macro_f1"]), fontsize=7)
             axis.set_xlabel(f"{method} selection score (val macro-F1)")
             axis.set_ylabel("test macro-F1 (mean of fold models)")
-            axis.set_title(f"{dataset}: {method}")
+            left_out = len(every) - len(rows)
+            note = f" ({left_out} that never learned not shown)" if left_out else ""
+            axis.set_title(f"{dataset}: {method}{note}", fontsize=10)
             axis.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)

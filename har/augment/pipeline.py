@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 from omegaconf import DictConfig
 
 from har.config import ConfigError, instantiate
+from har.data.channels import DEFAULT_CHANNELS, triads
 
 Transform = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
@@ -30,14 +33,25 @@ class Pipeline:
         return len(self.steps)
 
 
-def build_pipeline(augment_cfg: DictConfig) -> Pipeline | None:
-    """The transforms of `cfg.augment`, checked on a dummy batch so a bad value fails now."""
+def build_step(
+    step_cfg: DictConfig, key: str, channels: Sequence[str] = DEFAULT_CHANNELS
+) -> functools.partial:
+    """One transform of `augment.steps`; a step that acts per sensor gets the triads of `channels`."""
+    step = instantiate(step_cfg, key)
+    if "triads" in inspect.signature(step.func).parameters and "triads" not in step.keywords:
+        step = functools.partial(step, triads=triads(channels))
+    return step
+
+
+def build_pipeline(augment_cfg: DictConfig, channels: Sequence[str] = DEFAULT_CHANNELS) -> Pipeline | None:
+    """The transforms of `cfg.augment` for windows of `channels` (`data.channels`), checked on a
+    dummy batch so that a bad value, or a step the channels cannot take, fails now."""
     steps = []
     for index, step_cfg in enumerate(augment_cfg.steps):
         key = f"augment.steps[{index}]"
-        step = instantiate(step_cfg, key)
+        step = build_step(step_cfg, key, channels)
         try:
-            step(tf.zeros([2, 16, 6]), tf.constant([0, 0], tf.int64))
+            step(tf.zeros([2, 16, len(channels)]), tf.constant([0, 0], tf.int64))
         except (ValueError, TypeError) as error:
             raise ConfigError(f"{key} ({step_cfg._target_.rsplit('.', 1)[-1]}): {error}") from None
         steps.append(step)

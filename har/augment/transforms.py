@@ -1,12 +1,19 @@
-"""The transforms. Shapes: x (B, T, C); channels 0-2 accelerometer, 3-5 gyroscope."""
+"""The transforms. Shapes: x (B, T, C), channels in `data.channels` order.
+
+Steps that act on whole sensors take `triads`: the (x, y, z) channel indices of every sensor
+triad present (`har.data.channels.triads`); the pipeline fills them in from `data.channels`.
+The default is the standard layout, accelerometer 0-2 and gyroscope 3-5.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import tensorflow as tf
 
-ACCEL, GYRO = slice(0, 3), slice(3, 6)
+Triads = Sequence[Sequence[int]]
+DEFAULT_TRIADS: tuple[tuple[int, int, int], ...] = ((0, 1, 2), (3, 4, 5))
 
 
 def _seeds(seed: tf.Tensor, count: int) -> list[tf.Tensor]:
@@ -63,20 +70,35 @@ def jitter(x: tf.Tensor, seed: tf.Tensor, *, probability: float = 1.0, strength:
     return _per_sample(x, noisy, probability, pick_seed)
 
 
+def _check_triads(triads: Triads, channels: int) -> None:
+    if any(len(t) != 3 or not all(0 <= i < channels for i in t) for t in triads):
+        raise ValueError(
+            f"triads={[list(t) for t in triads]}: not (x, y, z) indices of the {channels} channels"
+        )
+
+
 def scaling(
-    x: tf.Tensor, seed: tf.Tensor, *, probability: float = 1.0, strength: float = 0.1, per_triad: bool = False
+    x: tf.Tensor,
+    seed: tf.Tensor,
+    *,
+    probability: float = 1.0,
+    strength: float = 0.1,
+    per_triad: bool = False,
+    triads: Triads = DEFAULT_TRIADS,
 ) -> tf.Tensor:
-    """Multiply each channel (or each sensor triad, `per_triad`) by N(1, strength)."""
+    """Multiply each channel by N(1, strength); with `per_triad`, one factor per sensor triad
+    (channels outside a triad keep their own)."""
     if _identity(probability, strength):
         return x
     factor_seed, pick_seed = _seeds(seed, 2)
-    batch = tf.shape(x)[0]
+    channels = x.shape[-1]
+    factors = 1.0 + strength * tf.random.stateless_normal([tf.shape(x)[0], 1, channels], factor_seed)
     if per_triad:
-        factors = tf.repeat(
-            1.0 + strength * tf.random.stateless_normal([batch, 1, 2], factor_seed), 3, axis=2
-        )
-    else:
-        factors = 1.0 + strength * tf.random.stateless_normal([batch, 1, x.shape[-1]], factor_seed)
+        _check_triads(triads, channels)
+        owner = list(range(channels))  # the channel whose factor each channel takes
+        for triad in triads:
+            owner[triad[1]] = owner[triad[2]] = triad[0]
+        factors = tf.gather(factors, owner, axis=2)  # (B, 1, C)
     return _per_sample(x, x * factors, probability, pick_seed)
 
 
@@ -121,21 +143,35 @@ def _rotation_matrices(seed: tf.Tensor, batch: tf.Tensor, max_angle_degrees: flo
 
 
 def rotation(
-    x: tf.Tensor, seed: tf.Tensor, *, probability: float = 1.0, strength: float = 180.0
+    x: tf.Tensor,
+    seed: tf.Tensor,
+    *,
+    probability: float = 1.0,
+    strength: float = 180.0,
+    triads: Triads = DEFAULT_TRIADS,
 ) -> tf.Tensor:
-    """One random 3D rotation per sample, applied to the accelerometer and the gyroscope alike.
+    """One random 3D rotation per sample, applied to every sensor triad alike.
 
-    `strength` is the maximum angle in degrees (180: any orientation): a sensor worn at
-    another angle sees both triads rotated by the same matrix, so norms are preserved.
+    `strength` is the maximum angle in degrees (180: any orientation): a device worn at
+    another angle sees all its triads (accelerometer, gyroscope, magnetometer) rotated by the
+    same matrix, so norms are preserved. Channels outside a triad are left as they are.
     """
+    if not triads:
+        raise ValueError(
+            "rotation needs a sensor triad (the x, y, z channels of one sensor, e.g. ax ay az) "
+            "and data.channels has none; remove the step or declare a full triad"
+        )
+    _check_triads(triads, x.shape[-1])
     if _identity(probability, strength):
         return x
     rotation_seed, pick_seed = _seeds(seed, 2)
     matrices = _rotation_matrices(rotation_seed, tf.shape(x)[0], strength)  # (B, 3, 3)
-    accel = tf.matmul(x[..., ACCEL], matrices, transpose_b=True)  # (B, T, 3)
-    gyro = tf.matmul(x[..., GYRO], matrices, transpose_b=True)
-    rotated = tf.concat([accel, gyro, x[..., 6:]], axis=-1)
-    return _per_sample(x, rotated, probability, pick_seed)
+    columns = [x[..., c : c + 1] for c in range(x.shape[-1])]  # C x (B, T, 1)
+    for triad in triads:
+        turned = tf.matmul(tf.gather(x, list(triad), axis=-1), matrices, transpose_b=True)  # (B, T, 3)
+        for axis, channel in enumerate(triad):
+            columns[channel] = turned[..., axis : axis + 1]
+    return _per_sample(x, tf.concat(columns, axis=-1), probability, pick_seed)
 
 
 def permutation(x: tf.Tensor, seed: tf.Tensor, *, probability: float = 1.0, strength: float = 4) -> tf.Tensor:

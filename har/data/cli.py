@@ -1,4 +1,5 @@
-"""`har-data`: print a dataset's summary (recordings, subjects, classes and windows per split)."""
+"""`har-data`: print a dataset's summary (windows per split and class) and a report per session
+(rate found, duration, gaps, labels, the split its subject went to)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,48 @@ def render_summary(data: WindowedData, name: str) -> Table:
     return table
 
 
+def render_sessions(data: WindowedData) -> Table:
+    """One row per source session: what was found in it and where it went."""
+    table = Table(title=f"sessions ({', '.join(data.channels)}; {', '.join(_units(data))})")
+    for column in ("session", "subject", "split", "rate found", "duration", "gaps", "labels (s)", "dropped"):
+        table.add_column(column, justify="right" if column in ("duration", "gaps") else "left")
+    for session in data.sessions:
+        rate = session.get("rate_found_hz")
+        rate_text = "?" if rate is None else f"{rate:.4g} Hz"
+        if session.get("resampled_to"):
+            rate_text += f" -> {session['resampled_to']:g}"
+        gaps = session.get("gaps", 0)
+        longest = f" (longest {session['longest_gap_s']:g} s)" if gaps else ""
+        split = session.get("split") or "-"
+        if session.get("declared_split"):
+            split += " (declared)"
+        table.add_row(
+            str(session.get("file", session["session"])),
+            str(session["subject"]),
+            split,
+            rate_text,
+            f"{session['duration_s']:.1f} s",
+            f"{gaps}{longest}",
+            " ".join(f"{name} {seconds:g}" for name, seconds in session.get("labels", {}).items()) or "-",
+            "; ".join(session.get("dropped", [])) or "-",
+        )
+    return table
+
+
+def _units(data: WindowedData) -> list[str]:
+    by_unit: dict[str, list[str]] = {}
+    for channel in data.channels:
+        by_unit.setdefault(data.units.get(channel) or "as recorded", []).append(channel)
+    return [f"{' '.join(channels)} in {unit}" for unit, channels in by_unit.items()]
+
+
 def main(cfg: DictConfig) -> None:
     """`har-data`: load (or build) the windows of `cfg.data` and print their summary."""
     data = load_windows(cfg.data)
     console = Console()
     console.print(render_summary(data, cfg.data.name))
+    if cfg.sessions:
+        console.print(render_sessions(data))
     total = sum(data.recordings_per_split.values())
     console.print(
         f"{total} recordings, {sum(len(s) for s in data.subjects.values())} subjects, "

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from har.config import ConfigError, instantiate
 from har.data import cache
-from har.data.recording import CHANNELS, UNITS, DataError, RecordingSet, WindowSet
-from har.data.splits import SPLITS, split_subjects, subject_classes
-from har.data.windowing import resample, samples_per, window_recording
+from har.data.channels import DEFAULT_CHANNELS, check_channels, units_of
+from har.data.rates import most_common_rate
+from har.data.recording import DataError, RecordingSet, WindowSet
+from har.data.splits import SPLITS, missing_classes, split_subjects, subject_classes
+from har.data.windowing import labelled_windows, resample, samples_per
 
 
 @dataclass(frozen=True)
@@ -25,10 +30,14 @@ class Normaliser:
     std: np.ndarray  # (C,)
 
     @classmethod
-    def fit(cls, X: np.ndarray) -> Normaliser:
-        flat = X.reshape(-1, X.shape[-1]).astype(np.float64)  # (N*T, C)
-        std = flat.std(axis=0)
-        return cls(flat.mean(axis=0).astype(np.float32), np.where(std > 1e-8, std, 1.0).astype(np.float32))
+    def fit(cls, X: np.ndarray, *, chunk: int = 1 << 20) -> Normaliser:
+        """Mean and std per channel in float64, two passes over `chunk` samples at a time (a
+        float64 copy of a large train split would cost twice its memory)."""
+        flat = X.reshape(-1, X.shape[-1])  # (N*T, C), a view
+        parts, zero, count = range(0, len(flat), chunk), np.zeros(flat.shape[1]), max(len(flat), 1)
+        mean = sum((flat[i : i + chunk].sum(axis=0, dtype=np.float64) for i in parts), zero) / count
+        std = np.sqrt(sum((((flat[i : i + chunk] - mean) ** 2).sum(axis=0) for i in parts), zero) / count)
+        return cls(np.asarray(mean, np.float32), np.where(std > 1e-8, std, 1.0).astype(np.float32))
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         return ((X - self.mean) / self.std).astype(np.float32)
@@ -58,6 +67,10 @@ class WindowedData:
     cache_path: Path | None = None
     cache_hit: bool = False
     seconds: float = 0.0
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    units: dict[str, str] = field(default_factory=lambda: units_of(DEFAULT_CHANNELS))
+    sessions: list[dict[str, Any]] = field(default_factory=list)  # one report per source session
+    notes: list[str] = field(default_factory=list)
 
     def split(self, name: str) -> WindowSet:
         return {"train": self.train, "val": self.val, "test": self.test}[name]
@@ -101,7 +114,7 @@ class WindowedData:
 
     @property
     def input_shape(self) -> tuple[int, int]:
-        return (self.window, len(CHANNELS))
+        return (self.window, len(self.channels))
 
     def summary(self) -> dict:
         """Counts per split and class: what `har-data` prints and training logs."""
@@ -120,43 +133,101 @@ class WindowedData:
             "rate_hz": self.rate_hz,
             "window": self.window,
             "hop": self.hop,
-            "channels": list(CHANNELS),
-            "units": UNITS,
+            "channels": list(self.channels),
+            "units": dict(self.units),
             "classes": self.class_names,
             "splits": per_split,
         }
 
 
 def _window_all(recordings: RecordingSet, data_cfg: DictConfig) -> dict[str, np.ndarray]:
-    rate = float(data_cfg.rate_hz)
+    channels = _channel_index(recordings, data_cfg)
+    rate, notes = _target_rate(recordings, data_cfg.rate_hz)
     window = samples_per(data_cfg.window_s, rate)
     hop = samples_per(data_cfg.hop_s, rate)
-    xs, ys, groups, recording_index = [], [], [], []
-    for number, recording in enumerate(recordings.recordings):
+    parts = []  # (recording on the target grid, y, starts): labels first, so X is allocated once
+    for recording in recordings.recordings:
         recording = resample(recording, rate)
-        X, y, _ = window_recording(
+        y, starts = labelled_windows(
             recording, window, hop, rule=data_cfg.label_rule, min_purity=data_cfg.min_purity
         )
-        xs.append(X)
-        ys.append(y)
-        groups.append(np.full(len(y), recording.subject))
-        recording_index.append(np.full(len(y), number))
+        parts.append((recording, y, starts))
+    X = np.empty((sum(len(y) for _, y, _ in parts), window, len(channels)), dtype=np.float32)  # (N, T, C)
+    offset = 0
+    for recording, y, starts in parts:
+        X[offset : offset + len(y)] = recording.signals[starts[:, None] + np.arange(window)][..., channels]
+        offset += len(y)
+    names = [recordings.channels[i] for i in channels]
+    sessions = [{**s, "resampled_to": rate} if _session_rate(s) != rate else s for s in recordings.sessions]
     return {
-        "X": np.concatenate(xs).astype(np.float32),  # (N, T, C)
-        "y": np.concatenate(ys).astype(np.int64),
-        "groups": np.concatenate(groups).astype(str),
-        "recording": np.concatenate(recording_index).astype(np.int64),
+        "X": X,
+        "y": np.concatenate([y for _, y, _ in parts]).astype(np.int64),
+        "groups": np.concatenate([np.full(len(y), r.subject) for r, y, _ in parts]).astype(str),
+        "recording": np.concatenate([np.full(len(y), n) for n, (_, y, _) in enumerate(parts)]).astype(
+            np.int64
+        ),
         "recording_subjects": np.array([r.subject for r in recordings.recordings], dtype=str),
         "class_names": np.array(recordings.class_names, dtype=str),
+        "channels": np.array(names, dtype=str),
+        "rate_hz": np.array(rate),
+        "about": np.array(  # what the source said about itself, for har-data and data.json
+            json.dumps(
+                {
+                    "units": {c: recordings.units.get(c, "") for c in names},
+                    "sessions": sessions,
+                    "notes": recordings.notes + notes,
+                    "subject_splits": recordings.subject_splits,
+                }
+            )
+        ),
     }
+
+
+def _channel_index(recordings: RecordingSet, data_cfg: DictConfig) -> list[int]:
+    """Where each channel of `data.channels` is in the source's signals."""
+    declared = check_channels(list(data_cfg.get("channels", DEFAULT_CHANNELS)))
+    absent = [c for c in declared if c not in recordings.channels]
+    if absent:
+        raise DataError(
+            f"data.channels: {', '.join(absent)} not in {recordings.source} "
+            f"(its channels: {' '.join(recordings.channels)})"
+        )
+    return [recordings.channels.index(c) for c in declared]
+
+
+def _session_rate(session: dict[str, Any]) -> float | None:
+    return session.get("rate_hz", session.get("rate_found_hz"))
+
+
+def _target_rate(recordings: RecordingSet, rate_hz: object) -> tuple[float, list[str]]:
+    """`data.rate_hz`, or with `auto` the rate most recordings have, and a note naming the others."""
+    if rate_hz != "auto":
+        return float(rate_hz), []  # a number resamples on purpose: nothing to say
+    rates = [r.rate_hz for r in recordings.recordings]
+    rate = most_common_rate(rates)
+    others: dict[float, list[str]] = {}
+    for recording in recordings.recordings:
+        if recording.rate_hz != rate:
+            others.setdefault(recording.rate_hz, []).append(recording.name)
+    if not others:
+        return rate, []
+    listing = "; ".join(f"from {r:g} Hz: {', '.join(names)}" for r, names in sorted(others.items()))
+    return rate, [
+        f"data.rate_hz=auto: {rate:g} Hz, the rate of {rates.count(rate)} of {len(rates)} recordings; "
+        f"resampled to it {sum(map(len, others.values()))} recording(s) ({listing}); "
+        "set data.rate_hz to choose another rate"
+    ]
 
 
 def _check_numbers(data_cfg: DictConfig) -> None:
     """The numeric keys of `data` are numbers (an override like `data.window_s=abc` is not)."""
     for key in ("rate_hz", "window_s", "hop_s", "min_purity", "train_fraction"):
         value = data_cfg.get(key)
+        if key == "rate_hz" and value == "auto":
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise ConfigError(f"data.{key}={value!r}: expected a number")
+            expected = "a number, or auto (the rate most recordings have)" if key == "rate_hz" else "a number"
+            raise ConfigError(f"data.{key}={value!r}: expected {expected}")
         if key in ("rate_hz", "window_s", "hop_s") and value <= 0:
             raise ConfigError(f"data.{key}={value!r}: expected a positive number")
 
@@ -175,6 +246,7 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
         {
             "source": source.fingerprint(),
             **{k: shaping[k] for k in ("rate_hz", "window_s", "hop_s", "label_rule", "min_purity")},
+            "channels": shaping.get("channels", list(DEFAULT_CHANNELS)),
         }
     )
     path = Path(data_cfg.cache_dir) / f"{data_cfg.name}-{key}.npz"
@@ -185,19 +257,18 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
         _check_classes(arrays["class_names"].tolist(), data_cfg.name)  # before caching: nothing written
         if use_cache:
             cache.save(path, arrays)
-    subjects = split_subjects(
-        arrays["recording_subjects"].tolist(),
-        test_subjects=data_cfg.split.test_subjects,
-        val_subjects=data_cfg.split.val_subjects,
-        test_fraction=data_cfg.split.test_fraction,
-        val_fraction=data_cfg.split.val_fraction,
-        seed=data_cfg.split.seed,
-        classes=subject_classes(arrays["groups"], arrays["y"]),
-    )
-    rate = float(data_cfg.rate_hz)
+    class_names = arrays["class_names"].tolist()
+    about = json.loads(str(arrays["about"]))
+    classes = subject_classes(arrays["groups"], arrays["y"])
+    subjects = _split(arrays["recording_subjects"].tolist(), data_cfg.split, about["subject_splits"], classes)
+    notes = about["notes"] + _coverage_notes(subjects, classes, class_names)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr, flush=True)
+    rate = float(arrays["rate_hz"])
+    split_of = {subject: name for name in SPLITS for subject in subjects[name]}
     data = WindowedData(
         **_empty_splits(arrays["X"].shape[1:]),
-        class_names=arrays["class_names"].tolist(),
+        class_names=class_names,
         subjects=subjects,
         normaliser=Normaliser(np.zeros(0, np.float32), np.ones(0, np.float32)),
         rate_hz=rate,
@@ -209,6 +280,10 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
         seed=int(data_cfg.split.seed),
         cache_path=path if use_cache else None,
         cache_hit=hit,
+        channels=tuple(arrays["channels"].tolist()),
+        units=about["units"],
+        sessions=[{**session, "split": split_of.get(session["subject"])} for session in about["sessions"]],
+        notes=notes,
     )
     data = data.resplit(subjects)
     data.seconds = time.perf_counter() - started
@@ -227,6 +302,41 @@ def _check_classes(class_names: list[str], name: str) -> None:
             f"data={name}: {len(class_names)} class(es) in the data ({', '.join(class_names) or 'none'}); "
             "a classifier needs at least two"
         )
+
+
+def _split(
+    subjects: list[str], split_cfg: DictConfig, declared: dict[str, str], classes: dict
+) -> dict[str, list[str]]:
+    """Subjects per split: the config's lists, then the source's declared splits (the csv
+    `split` column), then a seeded, class-aware draw for the rest."""
+    declared = {s: split for s, split in declared.items() if s in set(subjects)}  # a skipped subject has none
+    lists = {name: [str(s) for s in split_cfg.get(f"{name}_subjects") or []] for name in ("test", "val")}
+    named = {s for listed in lists.values() for s in listed}
+    for name in ("test", "val"):
+        lists[name] = lists[name] or [s for s, split in declared.items() if split == name and s not in named]
+    return split_subjects(
+        subjects,
+        test_subjects=lists["test"],
+        val_subjects=lists["val"],
+        train_subjects=[s for s, split in declared.items() if split == "train" and s not in named],
+        test_fraction=split_cfg.test_fraction,
+        val_fraction=split_cfg.val_fraction,
+        seed=split_cfg.seed,
+        classes=classes,
+    )
+
+
+def _coverage_notes(subjects: dict[str, list[str]], classes: dict, class_names: list[str]) -> list[str]:
+    """A note for every evaluation split that lacks a class (train lacking one is an error)."""
+    notes = []
+    for name in ("val", "test"):
+        missing = sorted(missing_classes(subjects[name], classes))
+        if missing:
+            notes.append(
+                f"the {name} split (subjects {', '.join(subjects[name])}) has no windows of class(es) "
+                f"{', '.join(class_names[i] for i in missing)}; {name} macro-F1 is over the classes present"
+            )
+    return notes
 
 
 def _reduce_train(train: WindowSet, fraction: float, seed: int) -> WindowSet:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from har.data.channels import DEFAULT_CHANNELS, units_of
 from har.errors import UserError
 
-CHANNELS: tuple[str, ...] = ("ax", "ay", "az", "gx", "gy", "gz")
-UNITS: dict[str, str] = {"ax": "g", "ay": "g", "az": "g", "gx": "rad/s", "gy": "rad/s", "gz": "rad/s"}
 UNLABELLED = -1
 
 
@@ -29,10 +29,10 @@ class Event:
 
 @dataclass(frozen=True)
 class Recording:
-    """One continuous session in canonical units and channel order.
+    """One continuous session in canonical units, in its set's channel order.
 
     Attributes:
-        signals: float32 (n_samples, 6), ax ay az in g, gx gy gz in rad/s.
+        signals: float32 (n_samples, C): acceleration in g, angular rate in rad/s.
         labels: int (n_samples,) class indices, -1 where unlabelled.
         rate_hz: sample rate.
         subject: subject id (strings, so ids from any source compare alike).
@@ -59,18 +59,15 @@ def validate_recording(recording: Recording) -> None:
     """Raise DataError naming the recording if it breaks the data contract."""
     name = recording.name
     signals = recording.signals
-    if signals.ndim != 2 or signals.shape[1] != len(CHANNELS):
-        raise DataError(
-            f"{name}: signals have shape {signals.shape}, expected (n_samples, {len(CHANNELS)}) "
-            f"in channel order {', '.join(CHANNELS)}"
-        )
+    if signals.ndim != 2:
+        raise DataError(f"{name}: signals have shape {signals.shape}, expected (n_samples, channels)")
     if signals.dtype != np.float32:
         raise DataError(f"{name}: signals are {signals.dtype}, expected float32")
     bad = ~np.isfinite(signals)
     if bad.any():
         row, column = np.argwhere(bad)[0]
         raise DataError(
-            f"{name}: row {row}, column {CHANNELS[column]}: value {signals[row, column]} is not "
+            f"{name}: row {row}, channel {column}: value {signals[row, column]} is not "
             f"finite ({int(bad.any(axis=1).sum())} rows affected)"
         )
     if recording.labels.shape != (len(signals),):
@@ -83,19 +80,58 @@ def validate_recording(recording: Recording) -> None:
 
 @dataclass(frozen=True)
 class RecordingSet:
-    """What a source returns: recordings plus the ordered class names their labels index."""
+    """What a source returns: recordings plus the ordered class names their labels index.
+
+    Attributes:
+        channels: the signals' column names (`har.data.channels`).
+        units: each channel's unit (default: the canonical units of the channels).
+        sessions: one report per source session (file, subject, rate found, duration, gaps,
+            labels, what was dropped); default: one per recording.
+        notes: what the user should know about the load (skipped parts, ignored columns).
+        subject_splits: splits declared by the source (subject -> train, val or test).
+    """
 
     recordings: list[Recording]
     class_names: list[str]
     source: str
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    units: dict[str, str] = field(default_factory=dict)
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    subject_splits: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.recordings:
             raise DataError(f"{self.source}: no recordings")
+        object.__setattr__(self, "channels", tuple(self.channels))
+        object.__setattr__(self, "units", {**units_of(self.channels), **self.units})
+        if not self.sessions:
+            object.__setattr__(
+                self, "sessions", [session_report(r, self.class_names) for r in self.recordings]
+            )
         for recording in self.recordings:
+            if recording.signals.shape[1] != len(self.channels):
+                raise DataError(
+                    f"{recording.name}: signals have {recording.signals.shape[1]} columns, expected "
+                    f"{len(self.channels)} ({', '.join(self.channels)})"
+                )
             labels = recording.labels
             if labels.size and (labels.max() >= len(self.class_names) or labels.min() < UNLABELLED):
                 raise DataError(f"{recording.name}: label index outside 0..{len(self.class_names) - 1}")
+
+
+def session_report(recording: Recording, class_names: list[str]) -> dict[str, Any]:
+    """What `har-data` prints about a session that is one gap-free recording."""
+    counts = np.bincount(recording.labels[recording.labels >= 0], minlength=len(class_names))
+    return {
+        "session": recording.name,
+        "subject": recording.subject,
+        "rate_found_hz": recording.rate_hz,
+        "duration_s": round(recording.duration_s, 3),
+        "gaps": 0,
+        "labels": {name: round(int(n) / recording.rate_hz, 2) for name, n in zip(class_names, counts) if n},
+        "dropped": [],
+    }
 
 
 @dataclass(frozen=True)

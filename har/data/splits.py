@@ -59,10 +59,12 @@ def split_subjects(
     val_fraction: float = 0.1,
     seed: int = 0,
     classes: SubjectClasses | None = None,
+    train_subjects: Sequence[object] | None = None,
 ) -> dict[str, list[str]]:
     """Assign every subject to exactly one split.
 
-    Declared lists win. Undeclared splits take the given fractions of all subjects (at least
+    Declared lists win (`train_subjects`: subjects that must train, e.g. declared in a csv
+    `split` column). Undeclared splits take the given fractions of all subjects (at least
     one each), drawn with `seed` from the subjects not declared; the rest train. With
     `classes`, the draw prefers test, val and train splits that each hold every class.
 
@@ -71,12 +73,12 @@ def split_subjects(
             subject is left for train.
     """
     everyone = natural_sort(subjects)
-    test, val = _ids(test_subjects), _ids(val_subjects)
-    _check_declared(everyone, {"test_subjects": test, "val_subjects": val})
-    rest = [s for s in everyone if s not in test and s not in val]
+    test, val, train = _ids(test_subjects), _ids(val_subjects), _ids(train_subjects)
+    _check_declared(everyone, {"test_subjects": test, "val_subjects": val, "train_subjects": train})
+    rest = [s for s in everyone if s not in test and s not in val and s not in train]
     n_test = 0 if test else max(1, int(round(test_fraction * len(everyone))))
     n_val = 0 if val else max(1, int(round(val_fraction * len(everyone))))
-    if n_test + n_val >= len(rest):
+    if n_test + n_val >= len(rest) + (1 if train else 0):
         raise DataError(
             f"data.split: no subject left for train ({len(everyone)} subjects; test "
             f"{len(test) or n_test}, val {len(val) or n_val})"
@@ -85,7 +87,7 @@ def split_subjects(
     def assign(order: list[str]) -> dict[str, list[str]]:
         drawn_test, drawn_val = order[:n_test], order[n_test : n_test + n_val]
         return {
-            "train": order[n_test + n_val :],
+            "train": train + order[n_test + n_val :],
             "val": val or drawn_val,
             "test": test or drawn_test,
         }
@@ -193,11 +195,14 @@ def _check_declared(everyone: list[str], declared: dict[str, list[str]]) -> None
         if len(set(listed)) != len(listed):
             raise DataError(f"{prefix}: a subject is listed twice: {listed}")
     if "test_subjects" in declared:
-        both = natural_sort(set(declared["test_subjects"]) & set(declared["val_subjects"]))
-        if both:
-            raise DataError(
-                f"data.split: subject(s) {', '.join(both)} in both test_subjects and val_subjects"
+        for first, second in (("test", "val"), ("test", "train"), ("val", "train")):
+            both = natural_sort(
+                set(declared[f"{first}_subjects"]) & set(declared.get(f"{second}_subjects", []))
             )
+            if both:
+                raise DataError(
+                    f"data.split: subject(s) {', '.join(both)} in both {first}_subjects and {second}_subjects"
+                )
 
 
 def _natural(subject: str) -> tuple[int, str]:

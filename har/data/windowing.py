@@ -63,11 +63,29 @@ def window_labels(
     if rule == "centre":
         return spans[:, window // 2].astype(np.int64)
     shifted = spans + 1  # -1 -> 0 so bincount works
-    counts = np.apply_along_axis(np.bincount, 1, shifted, minlength=int(shifted.max()) + 1)
+    counts = np.stack([(shifted == k).sum(axis=1) for k in range(int(shifted.max()) + 1)], axis=1)  # (N, K+1)
     majority = counts.argmax(axis=1) - 1
     purity = counts.max(axis=1) / window
     majority[purity < min_purity] = UNLABELLED
     return majority.astype(np.int64)
+
+
+def labelled_windows(
+    recording: Recording, window: int, hop: int, *, rule: str = "majority", min_purity: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """The windows a recording gives, without cutting them: y (N,) int and starts (N,).
+
+    Windows whose label the rule rejects are left out.
+    """
+    if len(recording.signals) < window:
+        raise DataError(
+            f"{recording.name}: {len(recording.signals)} samples "
+            f"({recording.duration_s:.2f} s) is shorter than one window of {window} samples"
+        )
+    starts = window_starts(len(recording.signals), window, hop)
+    y = window_labels(recording.labels, starts, window, rule, min_purity)
+    keep = y != UNLABELLED
+    return y[keep], starts[keep]
 
 
 def window_recording(
@@ -79,15 +97,7 @@ def window_recording(
         X (N, window, C) float32, y (N,) int, starts (N,) sample index of each window;
         windows whose label the rule rejects are left out.
     """
-    if len(recording.signals) < window:
-        raise DataError(
-            f"{recording.name}: {len(recording.signals)} samples "
-            f"({recording.duration_s:.2f} s) is shorter than one window of {window} samples"
-        )
-    starts = window_starts(len(recording.signals), window, hop)
-    y = window_labels(recording.labels, starts, window, rule, min_purity)
-    keep = y != UNLABELLED
-    starts = starts[keep]
+    y, starts = labelled_windows(recording, window, hop, rule=rule, min_purity=min_purity)
     index = starts[:, None] + np.arange(window)[None, :]  # (N, T)
     X = recording.signals[index]  # (N, T, C)
-    return X.astype(np.float32), y[keep], starts
+    return X.astype(np.float32), y, starts

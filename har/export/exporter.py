@@ -22,7 +22,6 @@ from omegaconf import DictConfig
 
 import har
 from har.config import ConfigError, check_experiment, instantiate, to_container
-from har.data.recording import CHANNELS, UNITS
 from har.export import evaluate
 from har.export.bundle import write_bundle
 from har.export.convert import make_interpreter, run_tflite, to_tflite
@@ -199,8 +198,8 @@ def _manifest(run: Run, files: dict[str, bytes]) -> dict[str, Any]:
             "trial": run_cfg.get("trial", None),
         },
         "classes": data.class_names,
-        "channels": list(CHANNELS),
-        "units": UNITS,
+        "channels": list(data.channels),
+        "units": dict(data.units),
         "rate_hz": data.rate_hz,
         "window": data.window,
         "hop": data.hop,

@@ -30,7 +30,7 @@ class Predictor:
         self.output = self.interpreter.get_output_details()[0]["index"]
 
     def preprocess(self, samples: np.ndarray) -> np.ndarray:
-        """(window, 6) raw samples in g and rad/s -> (1, window, 6) normalised float32."""
+        """(window, C) raw samples in the manifest's channels and units -> (1, window, C) normalised float32."""
         samples = np.asarray(samples, dtype=np.float32)
         if samples.shape != (self.window, len(self.channels)):
             raise ValueError(

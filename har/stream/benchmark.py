@@ -56,7 +56,8 @@ def track_streams(cfg: DictConfig, predictor: Predictor, streams: list) -> Poole
     classes = event_classes(predictor.class_names, cfg.events.idle)
     scores, stream_s, processing_s, windows, events = [], 0.0, 0.0, 0, []
     for stream in streams:
-        result = build_tracker(cfg, predictor).run(stream, chunk=cfg.chunk)
+        # cut to the model's channels, in its order (a dataset stream has all of the dataset's)
+        result = build_tracker(cfg, predictor).run(stream.select(predictor.channels), chunk=cfg.chunk)
         events.append(result.events)
         scores.append(
             score(

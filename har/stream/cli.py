@@ -9,6 +9,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from har.config import instantiate, to_container
+from har.data.rates import check_max_gap_periods, gap_seconds
 from har.export.bundle import check_stream, read_bundle
 from har.export.inference import Predictor
 from har.io import write_json
@@ -27,15 +28,23 @@ def build_tracker(cfg: DictConfig, predictor: Predictor) -> Tracker:
         smoothing=instantiate(cfg.smoothing, "smoothing"),
         idle=list(cfg.events.idle or []),
     )
-    return Tracker(predictor, decoder, max_gap_s=cfg.max_gap_s, keep_steps_s=cfg.plot_seconds)
+    # a gap is counted in the model's sample periods, as data.source counts it (the stream must
+    # be at the model's rate anyway)
+    periods = check_max_gap_periods(cfg.max_gap_periods, "max_gap_periods")
+    return Tracker(
+        predictor, decoder, max_gap_s=gap_seconds(predictor.rate_hz, periods), keep_steps_s=cfg.plot_seconds
+    )
 
 
 def track(cfg: DictConfig) -> TrackResult:
     """Replay `cfg.stream` through the bundle's model and decoder; write events, summary and plot."""
     bundle = read_bundle(cfg.bundle)
     predictor = Predictor(bundle, cfg.variant)
-    live = "channels" in cfg.stream and not cfg.stream.channels  # stdin: the bundle's channels
-    stream = instantiate(cfg.stream, "stream", **({"channels": predictor.channels} if live else {}))
+    # file and stdin read the bundle's channels unless told otherwise; every stream is then cut
+    # to the model's channels, in the model's order
+    unset = "channels" in cfg.stream and not cfg.stream.channels
+    stream = instantiate(cfg.stream, "stream", **({"channels": predictor.channels} if unset else {}))
+    stream = stream.select(predictor.channels)
     check_stream(bundle, stream)  # before any output: a mismatch would score 0 without a word
     tracker = build_tracker(cfg, predictor)
     output = Path(cfg.paths.output_dir)

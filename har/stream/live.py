@@ -1,16 +1,16 @@
 """`stream=stdin`: samples as CSV lines on standard input, read as they arrive.
 
 For a phone or BLE bridge piping a live sensor in: `my_bridge | har-track bundle=... stream=stdin`.
-Each line is `t,<channel>,...` in the bundle's channel order (timestamps in seconds, units as
-the manifest says); a first line that is not numbers is a header naming the columns, which may
-then come in any order (extra columns, such as `label`, are ignored). Times are taken relative
-to the first sample, as for `stream=file`.
+Each line is `t,<channel>,...` in the order of `stream.channels`, by default the bundle's
+(timestamps in seconds, units as the manifest says); a first line that is not numbers is a
+header naming the columns, which may then come in any order (extra columns, such as `label`,
+are ignored). Times are taken relative to the first sample, as for `stream=file`.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 import numpy as np
@@ -25,6 +25,8 @@ class LineStream:
         self, *, rate_hz: float, channels: list[str], source: TextIO | None = None, name: str = "stdin"
     ) -> None:
         self.name, self.rate_hz, self.channels = name, rate_hz, list(channels)
+        self.layout = list(channels)  # the channels of a line without a header, in its order
+        self.positions = list(range(1 + len(self.layout)))  # of t and each channel read, without a header
         self.source = source
         self.class_names: list[str] = []
         self.truth: list = []
@@ -33,6 +35,18 @@ class LineStream:
         self.columns: list[int] | None = None  # positions of t and each channel in a line
         self.first_t: float | None = None
         self.previous_t: float | None = None
+
+    def select(self, channels: Sequence[str]) -> LineStream:
+        """Read only `channels`, in that order (the model's, from its bundle)."""
+        absent = [c for c in channels if c not in self.layout]
+        if absent:
+            raise DataError(
+                f"{self.name}: the model needs channel(s) {', '.join(absent)}, the stream has "
+                f"{' '.join(self.layout)}"
+            )
+        self.channels = list(channels)
+        self.positions = [0, *(1 + self.layout.index(c) for c in channels)]
+        return self
 
     def chunks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(t (n,), samples (n, C)) of up to `size` lines, as soon as `size` lines have arrived."""
@@ -60,11 +74,11 @@ class LineStream:
         return [names.index(c) for c in ("t", *self.channels)]
 
     def _row(self, fields: list[str]) -> list[float]:
-        columns = self.columns or list(range(1 + len(self.channels)))
+        columns = self.columns or self.positions
         if len(fields) <= max(columns):
             raise DataError(
-                f"{self.name}: line {self.line}: {len(fields)} values, expected t and {len(self.channels)} "
-                f"channels ({', '.join(self.channels)})"
+                f"{self.name}: line {self.line}: {len(fields)} values, expected t and {len(self.layout)} "
+                f"channels ({', '.join(self.layout)})"
             )
         try:
             row = [float(fields[i]) if fields[i].strip() else float("nan") for i in columns]

@@ -15,8 +15,9 @@ Two stages, both on the live stream:
    probability; labelled with the most probable event class, `confidence` = its share.
 
 Which channels are acceleration (g) and angular rate (rad/s) comes from the bundle's
-manifest, so accelerometer-only bundles work too. Probability smoothing across windows does
-not apply here (one window per movement): `smoothing` is accepted and not used.
+manifest, so accelerometer-only bundles work too; with several sensors of a kind, each kind's
+term is the mean over its sensors. Probability smoothing across windows does not apply here
+(one window per movement): `smoothing` is accepted and not used.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Collection
 import numpy as np
 from scipy.signal import lfilter
 
+from har.data.channels import sensor_groups
 from har.data.recording import DataError
 from har.export.inference import Predictor
 from har.stream.events import Movement, event_classes
@@ -46,9 +48,12 @@ class Envelope:
         smooth_s: float,
         gyro_weight: float,
     ):
-        self.accel = _columns([i for i, c in enumerate(channels) if units.get(c) == "g"])
-        self.gyro = _columns([i for i, c in enumerate(channels) if units.get(c) == "rad/s"])
-        if self.accel is None and self.gyro is None:
+        # one vector per sensor (a second accelerometer is a second vector, not three more axes
+        # of the first); each kind is the mean over its sensors, so thresholds hold for any count
+        sensors = sensor_groups(channels, units)
+        self.accel = [_columns(members) for _, members, unit in sensors if unit == "g"]
+        self.gyro = [_columns(members) for _, members, unit in sensors if unit == "rad/s"]
+        if not self.accel and not self.gyro:
             raise DataError(
                 f"channels {channels} with units {units}: no acceleration (g) or angular rate (rad/s)"
             )
@@ -63,10 +68,10 @@ class Envelope:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """(n, C) samples in g and rad/s -> (n,) envelope."""
         raw = np.zeros(len(x))
-        if self.accel is not None:
-            raw += np.abs(np.sqrt(np.square(x[:, self.accel]).sum(axis=1)) - 1.0)
-        if self.gyro is not None:
-            raw += self.gyro_weight * np.sqrt(np.square(x[:, self.gyro]).sum(axis=1))
+        for columns in self.accel:
+            raw += np.abs(np.sqrt(np.square(x[:, columns]).sum(axis=1)) - 1.0) / len(self.accel)
+        for columns in self.gyro:
+            raw += self.gyro_weight / len(self.gyro) * np.sqrt(np.square(x[:, columns]).sum(axis=1))
         if len(raw) > 16:
             out, self.state = lfilter(self.numerator, self.denominator, raw, zi=self.state)
             return out
@@ -81,10 +86,8 @@ class Envelope:
         return out
 
 
-def _columns(indices: list[int]) -> slice | list[int] | None:
+def _columns(indices: list[int]) -> slice | list[int]:
     """A slice when the channels are adjacent (a view, no copy per chunk), else the indices."""
-    if not indices:
-        return None
     if indices == list(range(indices[0], indices[-1] + 1)):
         return slice(indices[0], indices[-1] + 1)
     return indices
@@ -243,15 +246,16 @@ class MovementDetector:
         self.pending.append((onset, end, window_end))
 
     def _posture_change(self, onset: int, end: int) -> float:
-        """‖mean acceleration after the end - before the onset‖ over `hangover` quiet samples each."""
+        """‖mean acceleration after the end - before the onset‖ over `hangover` quiet samples each
+        (the mean over the accelerometers, with several)."""
         accel = self.envelope.accel
         before_start = max(onset - self.hangover, self.history.oldest)
         after_stop = min(end + self.hangover, self.history.count)
-        if accel is None or before_start >= onset or end >= after_stop:
+        if not accel or before_start >= onset or end >= after_stop:
             return 0.0
-        before = self.history.window(onset, onset - before_start)[:, accel].mean(axis=0)
-        after = self.history.window(after_stop, after_stop - end)[:, accel].mean(axis=0)
-        return float(np.linalg.norm(after - before))
+        before = self.history.window(onset, onset - before_start).mean(axis=0)  # (C,)
+        after = self.history.window(after_stop, after_stop - end).mean(axis=0)  # (C,)
+        return float(np.mean([np.linalg.norm(after[columns] - before[columns]) for columns in accel]))
 
     def _classify_ready(self, available: int) -> list[Movement]:
         """Classify the pending movements whose window ends at or before sample `available`."""

@@ -1,4 +1,4 @@
-"""One session at a glance: the channels, the model's decisions over time, events vs truth."""
+"""One session at a glance: the channels by sensor, the model's decisions over time, events vs truth."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from har.data.channels import sensor_groups
 from har.export.inference import Predictor
 from har.io import atomic_write
 from har.stream.sources import Stream
@@ -21,7 +22,7 @@ def plot_session(
     classes: list[str],
     seconds: float | None = 60.0,
 ) -> Path:
-    """session.png: channels by unit, the model's decision per call, true and detected events
+    """session.png: channels by sensor, the model's decision per call, true and detected events
     (of `classes`, the ones scored)."""
     import matplotlib
 
@@ -29,10 +30,9 @@ def plot_session(
     import matplotlib.pyplot as plt
 
     end = stream.t[-1] if seconds is None else min(stream.t[-1], stream.t[0] + seconds)
-    units = predictor.manifest["units"]
-    groups = {}  # unit -> channel indices, in the bundle's order
-    for index, channel in enumerate(predictor.channels):
-        groups.setdefault(units.get(channel, "?"), []).append(index)
+    # one panel per sensor (a triad, or a free channel), in the bundle's order; the stream was
+    # cut to the bundle's channels
+    groups = sensor_groups(predictor.channels, predictor.manifest["units"])
     figure, axes = plt.subplots(
         len(groups) + 2,
         1,
@@ -41,8 +41,8 @@ def plot_session(
         gridspec_kw={"height_ratios": [2] * len(groups) + [1.4, 1.2]},
     )
     shown = stream.t <= end
-    for axis, (unit, channels) in zip(axes, groups.items()):
-        for channel in channels:
+    for axis, (_, members, unit) in zip(axes, groups):
+        for channel in members:
             axis.plot(
                 stream.t[shown],
                 stream.signals[shown, channel],

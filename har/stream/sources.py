@@ -1,21 +1,23 @@
 """What `har-track` replays: a simulator session, a recording of a dataset, or a CSV file.
 
 Each returns a `Stream`: timestamps, raw samples in canonical units (which may contain NaN
-or gaps: the tracker handles them, see `har.stream.tracker`), optional per-sample labels and
-ground-truth movements.
+or gaps: the tracker handles them, see `har.stream.tracker`), its channel names, optional
+per-sample labels and ground-truth movements. A file is read by the same reader as the
+`csv` dataset (`har.data.sources.csv_format`), with the same columns, units and renaming.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from har.config import compose, instantiate
-from har.data.recording import CHANNELS, DataError
+from har.data.channels import DEFAULT_CHANNELS
+from har.data.recording import DataError
+from har.data.sources.csv_format import Problems, SessionFormat, read_session, read_table
 from har.data.sources.strikes_sim import CLASS_NAMES as STRIKE_CLASSES
 from har.data.sources.strikes_sim import random_style, simulate_session
 from har.stream.events import segments_from_labels
@@ -30,10 +32,24 @@ class Stream:
     class_names: list[str]
     labels: np.ndarray | None = None  # (n,) class indices, -1 unlabelled
     truth: list[tuple[str, float, float]] = field(default_factory=list)  # (label, start_s, end_s)
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
 
     @property
     def duration_s(self) -> float:
         return float(self.t[-1] - self.t[0]) + 1 / self.rate_hz if len(self.t) else 0.0
+
+    def select(self, channels: Sequence[str]) -> Stream:
+        """The stream with only `channels`, in that order (a model's channels, from its bundle)."""
+        absent = [c for c in channels if c not in self.channels]
+        if absent:
+            raise DataError(
+                f"{self.name}: the model needs channel(s) {', '.join(absent)}, the stream has "
+                f"{' '.join(self.channels)}"
+            )
+        if tuple(channels) == self.channels:
+            return self
+        index = [self.channels.index(c) for c in channels]
+        return Stream(**{**self.__dict__, "signals": self.signals[:, index], "channels": tuple(channels)})
 
     def chunks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(t, samples) pieces of `size` samples, as a live sensor would hand them over."""
@@ -109,52 +125,70 @@ def dataset_streams(
                 class_names=recordings.class_names,
                 labels=recording.labels,
                 truth=truth,
+                channels=recordings.channels,
             )
         )
     return out
 
 
-def csv_file(*, path: str, rate_hz: float, annotations: str | None = None) -> Stream:
-    """One session file in the `csv` format (t, ax..gz[, label]); NaN cells are kept as NaN."""
+def csv_file(
+    *,
+    path: str,
+    channels: Sequence[str] | None = None,
+    rate_hz: float | str = "auto",
+    columns: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
+    annotations: str | None = None,
+) -> Stream:
+    """One session file in the `csv` format; NaN cells are kept as NaN (sensor dropouts).
+
+    Args:
+        channels: the channel columns to read (`har-track` fills in the bundle's channels).
+        rate_hz: `auto`: found from the timestamps (as for datasets); a number: the rate to
+            assume.
+        columns, units: as `data.source.columns` and `data.source.units` of the `csv` data.
+        annotations: an annotations.csv (session,start_s,end_s,label) with the true movements.
+    """
     file = Path(path)
     if not file.is_file():
         raise DataError(f"{file}: no such file (stream.path)")
-    frame = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
-    missing = [c for c in ("t", *CHANNELS) if c not in frame.columns]
-    if missing:
-        raise DataError(f"{file}: missing column(s) {', '.join(missing)}")
-    t = pd.to_numeric(frame["t"], errors="coerce").to_numpy(dtype=np.float64)
-    if not np.isfinite(t).all():
-        raise DataError(f"{file}: line {int(np.argmax(~np.isfinite(t))) + 2}: timestamp is not a number")
-    back = np.flatnonzero(np.diff(t) <= 0)
-    if len(back):
-        raise DataError(f"{file}: line {back[0] + 3}: timestamp t={t[back[0] + 1]} does not increase")
-    signals = np.stack(
-        [pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float32) for c in CHANNELS], axis=1
+    fmt = SessionFormat.declare(
+        channels=channels or DEFAULT_CHANNELS, units=units, columns=columns, key="stream"
     )
-    names = sorted({str(v) for v in frame["label"].dropna()}) if "label" in frame else []
-    labels = None
-    if names:
-        index = {n: i for i, n in enumerate(names)}
-        labels = np.array(
-            [index.get(str(v), -1) if isinstance(v, str) else -1 for v in frame["label"]], dtype=np.int64
-        )
-    truth = []
-    if annotations:
-        table = pd.read_csv(annotations)
-        truth = [
-            (str(r.label), float(r.start_s), float(r.end_s))
-            for r in table.itertuples()
-            if str(r.session) == file.stem
-        ]
-    elif labels is not None:
-        truth = segments_from_labels(labels, names, rate_hz, idle=())
+    problems = Problems()
+    session = read_session(file, fmt, problems, allow_missing=True)
+    truth = _annotations(Path(annotations), file.stem, problems) if annotations else []
+    problems.check(file)
+    if rate_hz == "auto":
+        if len(session.t) < 2:
+            raise DataError(f"{file}: one sample; the rate cannot be found (set stream.rate_hz)")
+        rate_hz = session.rate_hz
+    names = session.label_names
+    labels = session.labels_as({n: i for i, n in enumerate(names)}) if names else None
+    if not annotations and labels is not None:
+        truth = segments_from_labels(labels, names, float(rate_hz), idle=())
     return Stream(
         name=str(file),
-        t=t - t[0],
-        signals=signals,
-        rate_hz=rate_hz,
+        t=session.t - session.t[0],
+        signals=session.signals,
+        rate_hz=float(rate_hz),
         class_names=names,
         labels=labels,
         truth=truth,
+        channels=fmt.channels,
     )
+
+
+def _annotations(path: Path, session: str, problems: Problems) -> list[tuple[str, float, float]]:
+    """The true movements of `session` in an annotations.csv."""
+    if not path.is_file():
+        problems.add(path, "no such file", "give stream.annotations=<an annotations.csv>")
+        return []
+    table = read_table(path, ["session", "start_s", "end_s", "label"], [], problems)
+    if table is None:
+        return []
+    return [
+        (str(r.label).strip(), float(r.start_s), float(r.end_s))
+        for r in table.itertuples()
+        if str(r.session).strip() == session
+    ]

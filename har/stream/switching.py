@@ -89,7 +89,8 @@ def switching_from_run(run_dir: str | Path) -> SwitchingModel:
     summary = json.loads((run_dir / "data.json").read_text())
     train_subjects = set(summary["splits"]["train"]["subjects"])
     recordings = instantiate(data_cfg.source, "data.source").load()
-    rate_hz, hop_s = float(data_cfg.rate_hz), float(data_cfg.hop_s)
+    # the rate the run trained at, as data.json recorded it (data.rate_hz may be `auto`)
+    rate_hz, hop_s = float(summary.get("rate_hz", data_cfg.rate_hz)), float(data_cfg.hop_s)
     hop = int(round(hop_s * rate_hz))
     sequences = [resample(r, rate_hz).labels for r in recordings.recordings if r.subject in train_subjects]
     if not sequences:

@@ -12,14 +12,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
-from har.data.recording import CHANNELS
+from har.data.channels import DEFAULT_CHANNELS
 from har.io import atomic_write
 from har.metrics import classification_metrics
 
@@ -62,15 +62,16 @@ def channel_statistics(
     synthetic: np.ndarray,
     synthetic_y: np.ndarray,
     class_names: list[str],
+    channels: Sequence[str] = DEFAULT_CHANNELS,
 ) -> list[dict[str, Any]]:
-    """One row per (class, channel) present in both sets."""
+    """One row per (class, channel) present in both sets; `channels` names the last axis."""
     rows = []
     for label, name in enumerate(class_names):
         a, b = real[real_y == label], synthetic[synthetic_y == label]
         if not len(a) or not len(b):
             continue
         spectral = 0.5 * np.abs(_power_spectra(a) - _power_spectra(b)).sum(axis=0)  # (C,)
-        for channel, channel_name in enumerate(CHANNELS):
+        for channel, channel_name in enumerate(channels):
             rows.append(
                 {
                     "class": name,
@@ -96,6 +97,7 @@ def quality_report(
     reference: Builder,
     epochs: int,
     seed: int,
+    channels: Sequence[str] = DEFAULT_CHANNELS,
 ) -> dict[str, Any]:
     """TSTR, TRTR, discriminative score and channel statistics (see the module docstring).
 
@@ -106,6 +108,7 @@ def quality_report(
             real-vs-synthetic classifier.
         reference: builds the reference classifier (a fresh one for each score).
         epochs: training epochs of each reference classifier.
+        channels: the channel names (`data.channels`), for the per-channel statistics.
     """
     scores = {"reference": reference, "epochs": epochs, "seed": seed}
     tstr = _reference_scores(synthetic, synthetic_y, real_val, real_val_y, class_names, **scores)
@@ -120,7 +123,7 @@ def quality_report(
     told_apart = _reference_scores(
         X[fit_index], y[fit_index], X[held_out], y[held_out], ["real", "synthetic"], **scores
     )
-    rows = channel_statistics(real_train, real_train_y, synthetic, synthetic_y, class_names)
+    rows = channel_statistics(real_train, real_train_y, synthetic, synthetic_y, class_names, channels)
     return {
         "tstr": tstr,
         "trtr": trtr,
@@ -174,8 +177,9 @@ def plot_examples(
     path: Path,
     *,
     seed: int = 0,
+    channels: Sequence[str] = DEFAULT_CHANNELS,
 ) -> Path:
-    """Rows = classes; columns = a real and a synthetic window, six channels each."""
+    """Rows = classes; columns = a real and a synthetic window, every channel."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -193,11 +197,11 @@ def plot_examples(
             candidates = np.flatnonzero(labels == label)
             if len(candidates):
                 window = windows[rng.choice(candidates)]
-                for channel, channel_name in enumerate(CHANNELS):
+                for channel, channel_name in enumerate(channels):
                     axis.plot(window[:, channel], linewidth=0.8, label=channel_name)
             axis.set_title(f"{name}: {kind}", fontsize=8)
             axis.tick_params(labelsize=7)
-    axes[0, 1].legend(fontsize=6, ncol=6, loc="upper right")
+    axes[0, 1].legend(fontsize=6, ncol=min(len(channels), 6), loc="upper right")
     figure.supxlabel("sample")
     figure.supylabel("normalised value")
     figure.tight_layout()

@@ -29,7 +29,7 @@ from har.data.cache import cache_key
 from har.data.dataset import WindowedData
 from har.io import sha256_file, write_json
 from har.synth import cvae
-from har.synth.quality import format_report, plot_examples, quality_report
+from har.synth.quality import Builder, format_report, plot_examples, quality_report
 from har.synth.sampling import class_counts, labels_for
 
 # Bump when the VAE or the quality code changes what an entry holds for the same key.
@@ -131,6 +131,7 @@ def _train_into(folder: Path, synth_cfg: DictConfig, data: WindowedData, key: st
             "fit_windows_sha256": windows_sha256(data.train.X, data.train.y),
             "class_names": data.class_names,
             "input_shape": list(data.input_shape),
+            "channels": list(data.channels),
             "normaliser": data.normaliser.to_dict(),
             "config": OmegaConf.to_container(synth_cfg, resolve=True),
             "history": {"reconstruction": history.reconstruction, "kl": history.kl},
@@ -138,29 +139,7 @@ def _train_into(folder: Path, synth_cfg: DictConfig, data: WindowedData, key: st
         },
     )
     if synth_cfg.quality.enabled:
-        # Synthetic windows with the train label distribution, plus as many fresh ones for the
-        # real-vs-synthetic classifier; seeds apart from those used for training runs.
-        labels = labels_for(class_counts(data.train.y, num_classes, 1.0, "proportional"))
-        synthetic = cvae.sample(decoder, labels, num_classes, seed=seed + 10_000)
-        fresh = cvae.sample(decoder, labels, num_classes, seed=seed + 20_000)
-        report = quality_report(
-            real_train=train,
-            real_train_y=data.train.y,
-            real_val=data.normaliser(data.val.X),
-            real_val_y=data.val.y,
-            synthetic=synthetic,
-            synthetic_y=labels,
-            discriminator_synthetic=fresh,
-            class_names=data.class_names,
-            reference=reference,
-            epochs=int(synth_cfg.quality.epochs),
-            seed=seed,
-        )
-        write_json(folder / "quality.json", report)
-        plot_examples(
-            train, data.train.y, synthetic, labels, data.class_names, folder / "quality.png", seed=seed
-        )
-        print(format_report(report), flush=True)
+        _measure_into(folder, synth_cfg, data, decoder, reference, seed)
     write_json(
         folder / "manifest.json",
         {
@@ -168,6 +147,50 @@ def _train_into(folder: Path, synth_cfg: DictConfig, data: WindowedData, key: st
             "files": {name: sha256_file(folder / name) for name in FILES if (folder / name).is_file()},
         },
     )
+
+
+def _measure_into(
+    folder: Path,
+    synth_cfg: DictConfig,
+    data: WindowedData,
+    decoder: keras.Model,
+    reference: Builder,
+    seed: int,
+) -> None:
+    """Write quality.json and quality.png of a fitted VAE (the module docstring of `quality`)."""
+    num_classes = len(data.class_names)
+    train = data.normaliser(data.train.X)  # (N, T, C), the VAE's units
+    # Synthetic windows with the train label distribution, plus as many fresh ones for the
+    # real-vs-synthetic classifier; seeds apart from those used for training runs.
+    labels = labels_for(class_counts(data.train.y, num_classes, 1.0, "proportional"))
+    synthetic = cvae.sample(decoder, labels, num_classes, seed=seed + 10_000)
+    fresh = cvae.sample(decoder, labels, num_classes, seed=seed + 20_000)
+    report = quality_report(
+        real_train=train,
+        real_train_y=data.train.y,
+        real_val=data.normaliser(data.val.X),
+        real_val_y=data.val.y,
+        synthetic=synthetic,
+        synthetic_y=labels,
+        discriminator_synthetic=fresh,
+        class_names=data.class_names,
+        reference=reference,
+        epochs=int(synth_cfg.quality.epochs),
+        seed=seed,
+        channels=data.channels,
+    )
+    write_json(folder / "quality.json", report)
+    plot_examples(
+        train,
+        data.train.y,
+        synthetic,
+        labels,
+        data.class_names,
+        folder / "quality.png",
+        seed=seed,
+        channels=data.channels,
+    )
+    print(format_report(report), flush=True)
 
 
 def load_or_train(synth_cfg: DictConfig, data: WindowedData, *, dataset: str, seed: int) -> TrainedVAE:

@@ -33,8 +33,9 @@ def compose_preview(tmp_path, session_cache):
 
 def test_panels_show_the_window_each_step_forced_and_the_pipeline(compose_preview):
     cfg = compose_preview("augment=strong", "index=30", "seed=4")
-    window = load_windows(cfg.data).train.X[30:31]  # (1, T, C)
-    shown = panels(cfg, window)
+    data = load_windows(cfg.data)
+    window = data.train.X[30:31]  # (1, T, C)
+    shown = panels(cfg, window, data.channels)
     steps = list(cfg.augment.steps)
     assert len(shown) == 1 + len(steps) + 1
     assert shown[0][0] == "original"

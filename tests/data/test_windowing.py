@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from har.data.recording import DataError, Recording
+from har.data.recording import DataError, Recording, RecordingSet
 from har.data.windowing import resample, samples_per, window_recording
 
 
@@ -50,14 +50,24 @@ def test_unknown_label_rule():
 
 
 def test_wrong_channel_count_names_the_recording():
-    with pytest.raises(DataError, match=r"hand: signals have shape \(8, 5\)"):
-        _recording([0] * 8, n_channels=5)
+    with pytest.raises(
+        DataError, match=r"hand: signals have 5 columns, expected 6 \(ax, ay, az, gx, gy, gz\)"
+    ):
+        RecordingSet([_recording([0] * 8, n_channels=5)], ["a"], "hand-made")
+    with pytest.raises(DataError, match=r"hand: signals have shape \(8,\)"):
+        Recording(
+            signals=np.zeros(8, np.float32),
+            labels=np.zeros(8, dtype=int),
+            rate_hz=10,
+            subject="1",
+            name="hand",
+        )
 
 
 def test_nan_names_row_and_column():
     signals = np.zeros((8, 6), dtype=np.float32)
     signals[5, 4] = np.nan
-    with pytest.raises(DataError, match="row 5, column gy"):
+    with pytest.raises(DataError, match="row 5, channel 4"):
         Recording(signals=signals, labels=np.zeros(8, dtype=int), rate_hz=10, subject="1", name="hand")
 
 

@@ -3,12 +3,14 @@
 A corpus of broken `csv` folders (generated here) goes through `har-data`, and a corpus of
 broken overrides through `har-train`; both commands run in this process (`har.cli.run`, what
 the console scripts call) so the corpus stays fast. Each case checks the exit code, that
-stderr is one message line and not a traceback, that it names the file or key, and that
-nothing was written (no cache entry, no run folder).
+stderr is a message and not a traceback (one line; for a folder: a count, then one line per
+problem), that it names the file or key, and that nothing was written (no cache entry, no
+run folder).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -92,10 +94,6 @@ CSV_CORPUS: dict[str, tuple[dict[str, str | bytes | None], str]] = {
         {"s.csv": GOOD, "annotations.csv": "session,start_s,end_s,label\ns,3,1,walk\n"},
         "annotations.csv: line 2: end_s 1.0 is not after start_s 3.0",
     ),
-    "one class": (
-        {"s.csv": GOOD},
-        "data=csv: 1 class(es) in the data (walk); a classifier needs at least two",
-    ),
     "annotations mixed types": (
         {"s.csv": GOOD, "annotations.csv": "session,start_s,end_s,label\ns,one,2,walk\n"},
         "annotations.csv: line 2, column start_s: 'one'",
@@ -139,8 +137,25 @@ def test_bad_csv_folder(tmp_path, capfd, case):
         "har-data", ["data=csv", f"data.source.path={folder}", f"paths.cache_dir={cache}"], capfd
     )
     _assert_clear(code, stderr, expected)
-    assert code == 2 and len(stderr.strip().splitlines()) == 1  # `error: <file>: <what>`, one line
+    lines = stderr.strip().splitlines()  # `error: <folder>: N problems in 1 file; ...`, then one line each
+    assert code == 2 and re.fullmatch(
+        rf"error: {re.escape(str(folder))}: \d+ problems? in 1 file; nothing was written", lines[0]
+    )
+    assert len(lines) >= 2 and all(line.strip().startswith(str(folder)) for line in lines[1:])
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+    assert not cache.exists() or not any(cache.rglob("*"))
+
+
+def test_a_folder_of_one_class_is_refused(tmp_path, capfd):
+    """A well-formed folder, but a classifier of one class would score 1.000 and mean nothing."""
+    folder = _folder(tmp_path, {"s.csv": GOOD})
+    cache = tmp_path / "cache"
+    code, stderr = _run(
+        "har-data", ["data=csv", f"data.source.path={folder}", f"paths.cache_dir={cache}"], capfd
+    )
+    assert code == 2 and stderr.strip().splitlines() == [
+        "error: data=csv: 1 class(es) in the data (walk); a classifier needs at least two"
+    ]
     assert not cache.exists() or not any(cache.rglob("*"))
 
 

@@ -84,6 +84,22 @@ def test_envelope_is_zero_at_rest_in_any_orientation_and_chunking_does_not_matte
         Envelope(["p"], {"p": "hPa"}, 50, smooth_s=0.0, gyro_weight=0.5)
 
 
+def test_envelope_takes_each_sensor_as_its_own_vector():
+    channels = ["ax", "ay", "az", "temp", "a2x", "a2y", "a2z", "gx", "gy", "gz"]
+    units = {**UNITS, "a2x": "g", "a2y": "g", "a2z": "g", "temp": "C"}
+    rng = np.random.default_rng(2)
+    rest = np.zeros((200, len(channels)))
+    for sensor in (slice(0, 3), slice(4, 7)):  # two accelerometers, each feeling 1 g
+        gravity = rng.normal(size=(200, 3))
+        rest[:, sensor] = gravity / np.linalg.norm(gravity, axis=1, keepdims=True)
+    rest[:, 3] = 25.0  # a free channel is no part of the envelope
+    envelope = Envelope(channels, units, 50, smooth_s=0.0, gyro_weight=0.5)
+    assert np.abs(envelope(rest)).max() < 1e-6  # not |sqrt(2) - 1|: two sensors, not six axes
+    shaken = rest.copy()
+    shaken[:, 4:7] *= 3.0  # the second accelerometer at 3 g: the mean of |3 - 1| and 0
+    np.testing.assert_allclose(envelope(shaken), 1.0, rtol=1e-6)
+
+
 def test_history_keeps_the_last_samples_by_index():
     history = History(size=10, channels=1)
     for start in range(0, 25, 5):
@@ -108,6 +124,14 @@ def test_stdin_lines_with_and_without_a_header():
     np.testing.assert_array_equal(reordered[0][1], [[1, 2], [3, 4]])
     gap = _lines("0,1,\n0.02,1,2\n")  # an empty cell is a missing value: the tracker drops the row
     assert np.isnan(gap[0][1][0, 1])
+
+
+def test_stdin_lines_in_a_declared_order_reach_the_model_in_its_order():
+    stream = LineStream(rate_hz=50, channels=["gx", "ax", "ay"], source=io.StringIO("0,9,1,2\n0.02,8,3,4\n"))
+    chunks = list(stream.select(["ax", "ay"]).chunks(5))  # the bundle's channels, in its order
+    np.testing.assert_array_equal(chunks[0][1], [[1, 2], [3, 4]])
+    with pytest.raises(DataError, match="stdin: the model needs channel.s. az, the stream has gx ax ay"):
+        LineStream(rate_hz=50, channels=["gx", "ax", "ay"]).select(["ax", "ay", "az"])
 
 
 @pytest.mark.parametrize(

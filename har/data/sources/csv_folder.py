@@ -1,33 +1,42 @@
 """`csv`: the user's own sessions, one CSV or Parquet file per session.
 
-The documented format (README, "Bring your own data"):
+The documented format (README, "Your own recordings in 5 minutes"):
 
     my_data/
-      sessions.csv        session,subject          one row per session file (file stem)
+      sessions.csv        session,subject[,split]        one row per session file (file stem)
       annotations.csv     session,start_s,end_s,label    optional labelled segments
-      walk_01.csv         t,ax,ay,az,gx,gy,gz[,label]    t in s; accel in g; gyro in rad/s
+      walk_01.csv         t,<data.channels>[,label]      t in s; accel in g; gyro in rad/s
       walk_02.parquet     same columns
 
-Per-sample `label` values are class names (empty = unlabelled); annotations are applied on
-top of them. Timestamps must increase strictly; a gap longer than `max_gap_s` splits a
-session into separate recordings rather than being interpolated over.
+Column names, units and the time unit can be those of the device (`columns:`, `units:`,
+see `csv_format`). Each session keeps its own rate, found from its timestamps (the loader
+then resamples to `data.rate_hz`, or with `auto` to the most common rate). A step longer
+than `max_gap_periods` x the session's period splits it into separate recordings. Every
+problem in the folder is reported at once; nothing is loaded until there is none.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from har.data.recording import CHANNELS, UNLABELLED, DataError, Event, Recording, RecordingSet
+from har.data.channels import DEFAULT_CHANNELS, units_of
+from har.data.rates import MAX_GAP_PERIODS
+from har.data.recording import DataError, Event, Recording, RecordingSet
+from har.data.sources.csv_format import Problems, Session, SessionFormat, read_session, read_table
 
 SESSION_SUFFIXES = (".csv", ".parquet")
-SIGNAL_COLUMNS = ["t", *CHANNELS]
 SESSIONS_FILE = "sessions.csv"
 ANNOTATIONS_FILE = "annotations.csv"
-FLOAT32_MAX = float(np.finfo(np.float32).max)  # a larger sample would become inf
+SPLIT_VALUES = ("train", "val", "test")
+ON_SHORT = ("error", "skip")
 
 
 class CsvFolderSource:
@@ -35,24 +44,40 @@ class CsvFolderSource:
 
     Args:
         path: the folder.
-        rate_hz: the rate recordings are put on (uniform grid from the first timestamp).
+        channels: the channel columns to read, in order (`data.channels`).
+        units: the unit each column was recorded in, e.g. {ax: m/s^2, gx: deg/s, t: ms};
+            default g, rad/s, uT and s. Converted on load.
+        columns: the device's own column names -> har names, e.g. {accel_x: ax, time: t}.
         classes: ordered class names; labels outside it are an error. Default: every
             label found, sorted.
-        max_gap_s: a larger step between timestamps splits the session.
+        max_gap_periods: a step longer than this many of the session's periods is a gap.
+        on_short: a recording (a session, or a part between gaps) shorter than
+            `min_duration_s`: `error` reports it, `skip` drops it and says so.
+        min_duration_s: the shortest usable recording (the window length).
     """
 
     def __init__(
         self,
         *,
         path: str,
-        rate_hz: float,
-        classes: list[str] | None = None,
-        max_gap_s: float = 0.1,
+        channels: Sequence[str] = DEFAULT_CHANNELS,
+        units: Mapping[str, str] | None = None,
+        columns: Mapping[str, str] | None = None,
+        classes: Sequence[str] | None = None,
+        max_gap_periods: float = MAX_GAP_PERIODS,
+        on_short: str = "error",
+        min_duration_s: float = 0.0,
     ) -> None:
+        if on_short not in ON_SHORT:
+            raise DataError(f"data.source.on_short={on_short!r}: expected one of {', '.join(ON_SHORT)}")
         self.folder = Path(path)
-        self.rate_hz = float(rate_hz)
-        self.classes = list(classes) if classes else None
-        self.max_gap_s = max_gap_s
+        self.format = SessionFormat.declare(
+            channels=channels, units=units, columns=columns, max_gap_periods=max_gap_periods
+        )
+        self.declared_units = {str(k): str(v) for k, v in dict(units or {}).items()}
+        self.classes = [str(c) for c in classes] if classes else None
+        self.on_short = on_short
+        self.min_duration_s = float(min_duration_s)
 
     def _session_files(self) -> list[Path]:
         if not self.folder.is_dir():
@@ -70,229 +95,370 @@ class CsvFolderSource:
         for path in sorted(self.folder.iterdir()) if self.folder.is_dir() else []:
             stat = path.stat()
             digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        settings = [self.format.channels, dict(self.format.columns), self.declared_units, self.classes]
+        settings += [self.format.max_gap_periods, self.on_short, self.min_duration_s]
+        digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
         return f"csv:{self.folder.resolve()}:{digest.hexdigest()}"
 
     def load(self) -> RecordingSet:
+        """Every session of the folder as recordings; every problem at once as one DataError."""
+        problems = Problems()
         files = self._session_files()
-        subjects = _read_sessions_file(self.folder / SESSIONS_FILE, [p.stem for p in files])
-        annotations = _read_annotations(self.folder / ANNOTATIONS_FILE, {p.stem for p in files})
-        tables = {p.stem: _read_session(p) for p in files}
+        table = _read_sessions_file(self.folder / SESSIONS_FILE, [p.stem for p in files], problems)
+        annotations = _read_annotations(self.folder / ANNOTATIONS_FILE, {p.stem for p in files}, problems)
+        sessions = {p.stem: read_session(p, self.format, problems) for p in files}
         class_names = self.classes or sorted(
-            {label for t in tables.values() for label in t["label"] if label}
-            | {a.label for events in annotations.values() for a in events}
+            {name for s in sessions.values() if s is not None for name in s.label_names}
+            | {e.label for events in annotations.values() for e in events}
         )
-        if not class_names:
-            raise DataError(f"{self.folder}: no labels found (no `label` column and no {ANNOTATIONS_FILE})")
+        if not class_names and not problems:
+            problems.add(
+                self.folder,
+                f"no labels found (no `label` column and no {ANNOTATIONS_FILE})",
+                f"add a label column or {ANNOTATIONS_FILE}",
+            )
         index = {name: i for i, name in enumerate(class_names)}
-        recordings: list[Recording] = []
+        recordings, reports, short = [], [], []
         for path in files:
-            stem = path.stem
-            table = tables[stem]
-            labels = _label_indices(table["label"], index, path)
-            events = tuple(annotations.get(stem, ()))
-            for event in events:
-                if event.label not in index:
-                    raise DataError(
-                        f"{self.folder / ANNOTATIONS_FILE}: session {stem}: unknown label "
-                        f"{event.label!r} (classes: {', '.join(class_names)})"
+            session, entry = sessions[path.stem], table.get(path.stem)
+            if session is None or entry is None:
+                continue
+            events = annotations.get(path.stem, [])
+            labels = _session_labels(session, events, index, problems, self.folder)
+            if labels is None:
+                continue
+            parts, report = self._recordings(session, labels, entry, events, short)
+            report["labels"] = _label_seconds(parts, class_names)
+            recordings += parts
+            reports.append(report)
+        if short and self.on_short == "error":
+            _report_short(short, problems)
+        splits = _subject_splits(self.folder / SESSIONS_FILE, table, problems)
+        problems.check(self.folder)
+        return RecordingSet(
+            recordings,
+            class_names,
+            source=f"csv:{self.folder}",
+            channels=self.format.channels,
+            units=units_of(self.format.channels, self.declared_units),
+            sessions=reports,
+            notes=self._notes(sessions, short),
+            subject_splits=splits,
+        )
+
+    def _recordings(
+        self,
+        session: Session,
+        labels: np.ndarray,
+        entry: dict,
+        events: list[Event],
+        short: list[ShortRecording],
+    ) -> tuple[list[Recording], dict[str, Any]]:
+        """The session's gap-free parts on a uniform grid at its own rate, and its report."""
+        rate, ranges = session.rate_hz, session.parts(self.format.max_gap_periods)
+        steps = np.diff(session.t)
+        gaps = [float(steps[lo - 1]) for lo, _ in ranges[1:]]
+        recordings, dropped = [], []
+        for number, (lo, hi) in enumerate(ranges):
+            name = str(session.path)
+            if len(ranges) > 1:
+                name += f" (part {number + 1}, from t={session.t[lo]:g})"
+            known = np.isfinite(rate)
+            samples = (
+                int(np.floor((session.t[hi - 1] - session.t[lo]) * rate + 1e-6)) + 1 if known else hi - lo
+            )
+            duration = samples / rate if known else 0.0
+            if duration < self.min_duration_s - 1e-9:
+                short.append(
+                    ShortRecording(
+                        session.path,
+                        name,
+                        lo + 2,
+                        samples,
+                        duration,
+                        self.min_duration_s,
+                        len(ranges) > 1,
+                        self.format.max_gap_periods,
                     )
-                inside = (table["t"] - table["t"][0] >= event.start_s) & (
-                    table["t"] - table["t"][0] < event.end_s
                 )
-                labels[inside] = index[event.label]
-            recordings.extend(
-                _uniform_parts(path, table, labels, subjects[stem], events, self.rate_hz, self.max_gap_s)
-            )
-        return RecordingSet(recordings, class_names, source=f"csv:{self.folder}")
+                dropped.append(f"{name}: {samples} samples ({duration:.2f} s), shorter than one window")
+                continue
+            recordings.append(self._on_grid(session, labels, lo, hi, samples, entry["subject"], events, name))
+        report = {
+            "session": session.path.stem,
+            "file": session.path.name,
+            "subject": entry["subject"],
+            "declared_split": entry["split"] or None,
+            "rate_found_hz": round(session.rate_found, 3) if np.isfinite(session.rate_found) else None,
+            "rate_hz": rate if np.isfinite(rate) else None,
+            "samples": len(session.t),
+            "duration_s": round(
+                float(session.t[-1] - session.t[0]) + (1 / rate if np.isfinite(rate) else 0), 3
+            ),
+            "gaps": len(gaps),
+            "longest_gap_s": round(max(gaps), 3) if gaps else 0.0,
+            "recordings": len(recordings),
+            "dropped": dropped,
+        }
+        return recordings, report
 
-
-def _read_table(path: Path) -> pd.DataFrame:
-    try:
-        if path.stat().st_size == 0:
-            raise DataError(f"{path}: empty file")
-        if path.suffix == ".parquet":
-            return pd.read_parquet(path)
-        with open(path, "rb") as stream:
-            if b"\x00" in stream.read(1 << 16):
-                raise DataError(f"{path}: not a text CSV file (it contains NUL bytes)")
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except DataError:
-        raise
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a text CSV file (cannot decode it as UTF-8)") from None
-    except Exception as error:  # pandas and pyarrow raise many types for unreadable files
-        raise DataError(f"{path}: cannot be read as {path.suffix[1:].upper()}: {error}") from None
-
-
-def _check_columns(path: Path, found: list[str], required: list[str], optional: list[str]) -> None:
-    missing = [c for c in required if c not in found]
-    extra = [c for c in found if c not in required and c not in optional]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
-        if extra:
-            parts.append(f"unexpected column(s) {', '.join(map(str, extra))}")
-        raise DataError(f"{path}: {'; '.join(parts)} (expected {', '.join(required + optional)})")
-
-
-def _numeric(path: Path, frame: pd.DataFrame, column: str, *, limit: float = np.inf) -> np.ndarray:
-    """The column as float64; a non-number, NaN, inf or a value beyond `limit` is an error."""
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values)
-    what = "is not a finite number"
-    if not bad.any():
-        bad = np.abs(values) > limit
-        what = f"is beyond {limit:.3g}, the float32 range signals are stored in"
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise DataError(
-            f"{path}: line {row + 2}, column {column}: {frame[column].iloc[row]!r} {what} "
-            f"({int(bad.sum())} such values in this column)"
-        )
-    return values
-
-
-def _read_session(path: Path) -> dict[str, np.ndarray]:
-    frame = _read_table(path)
-    _check_columns(path, list(frame.columns), SIGNAL_COLUMNS, ["label"])
-    if len(frame) == 0:
-        raise DataError(f"{path}: no rows")
-    table = {"t": _numeric(path, frame, "t")}
-    table.update({c: _numeric(path, frame, c, limit=FLOAT32_MAX) for c in CHANNELS})
-    step = np.diff(table["t"])
-    if (step <= 0).any():
-        row = int(np.argmax(step <= 0)) + 1
-        kind = "repeats" if step[row - 1] == 0 else "goes back from"
-        raise DataError(
-            f"{path}: line {row + 2}: timestamp t={table['t'][row]} {kind} the previous one "
-            f"({table['t'][row - 1]}); timestamps must increase strictly"
-        )
-    if "label" in frame:
-        labels = frame["label"].astype(object).where(frame["label"].notna(), "")
-        table["label"] = np.array([str(v).strip() for v in labels], dtype=object)
-    else:
-        table["label"] = np.full(len(frame), "", dtype=object)
-    return table
-
-
-def _read_sessions_file(path: Path, stems: list[str]) -> dict[str, str]:
-    if not path.is_file():
-        raise DataError(
-            f"{path}: missing; it maps each session file to its subject (columns session,subject), "
-            "so that splits can be made by subject"
-        )
-    frame = _read_table(path)
-    _check_columns(path, list(frame.columns), ["session", "subject"], [])
-    subjects: dict[str, str] = {}
-    for row, (session, subject) in enumerate(zip(frame["session"], frame["subject"])):
-        session, subject = str(session).strip(), str(subject).strip()
-        if not session or not subject:
-            raise DataError(f"{path}: line {row + 2}: empty session or subject")
-        if session in subjects:
-            raise DataError(f"{path}: line {row + 2}: session {session!r} listed twice")
-        subjects[session] = subject
-    missing = [s for s in stems if s not in subjects]
-    if missing:
-        raise DataError(f"{path}: no subject for session(s) {', '.join(missing)}")
-    return subjects
-
-
-def _read_annotations(path: Path, stems: set[str]) -> dict[str, list[Event]]:
-    if not path.is_file():
-        return {}
-    frame = _read_table(path)
-    _check_columns(path, list(frame.columns), ["session", "start_s", "end_s", "label"], [])
-    start = _numeric(path, frame, "start_s")
-    end = _numeric(path, frame, "end_s")
-    events: dict[str, list[Event]] = {}
-    for row, session in enumerate(frame["session"]):
-        session = str(session).strip()
-        if session not in stems:
-            raise DataError(f"{path}: line {row + 2}: unknown session {session!r}")
-        if end[row] <= start[row]:
-            raise DataError(f"{path}: line {row + 2}: end_s {end[row]} is not after start_s {start[row]}")
-        label = str(frame["label"].iloc[row]).strip()
-        events.setdefault(session, []).append(Event(label, float(start[row]), float(end[row])))
-    return events
-
-
-def _label_indices(labels: np.ndarray, index: dict[str, int], path: Path) -> np.ndarray:
-    out = np.full(len(labels), UNLABELLED, dtype=np.int64)
-    for row, label in enumerate(labels):
-        if not label:
-            continue
-        if label not in index:
-            raise DataError(
-                f"{path}: line {row + 2}, column label: unknown label {label!r} (classes: {', '.join(index)})"
-            )
-        out[row] = index[label]
-    return out
-
-
-def _uniform_parts(
-    path: Path,
-    table: dict[str, np.ndarray],
-    labels: np.ndarray,
-    subject: str,
-    events: tuple[Event, ...],
-    rate_hz: float,
-    max_gap_s: float,
-) -> list[Recording]:
-    """Put a session on a uniform `rate_hz` grid, one recording per gap-free part."""
-    t = table["t"]
-    signals = np.stack([table[c] for c in CHANNELS], axis=1)  # (n, 6)
-    cuts = np.flatnonzero(np.diff(t) > max_gap_s) + 1
-    bounds = [0, *cuts.tolist(), len(t)]
-    parts = []
-    for number, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
-        t_part = t[lo:hi] - t[lo]
-        n_out = int(np.floor(t_part[-1] * rate_hz + 1e-6)) + 1
-        grid = np.arange(n_out) / rate_hz
-        if len(t_part) == n_out and np.allclose(t_part, grid, atol=1e-6):
-            uniform = signals[lo:hi]
-            part_labels = labels[lo:hi]
+    def _on_grid(
+        self,
+        session: Session,
+        labels: np.ndarray,
+        lo: int,
+        hi: int,
+        samples: int,
+        subject: str,
+        events: list[Event],
+        name: str,
+    ) -> Recording:
+        rate = session.rate_hz
+        t_part = session.t[lo:hi] - session.t[lo]
+        grid = np.arange(samples) / rate
+        if len(t_part) == samples and np.allclose(t_part, grid, atol=1e-6 + 1e-3 / rate):
+            signals, part_labels = session.signals[lo:hi], labels[lo:hi]
         else:
-            uniform = np.stack([np.interp(grid, t_part, ch) for ch in signals[lo:hi].T], axis=1)
+            signals = np.stack([np.interp(grid, t_part, c) for c in session.signals[lo:hi].T], axis=1)
             nearest = np.clip(np.searchsorted(t_part, grid), 0, len(t_part) - 1)
             part_labels = labels[lo:hi][nearest]
-        offset = t[lo] - t[0]
+        offset = float(session.t[lo] - session.t[0])
         part_events = tuple(
             Event(e.label, e.start_s - offset, e.end_s - offset)
             for e in events
             if e.end_s > offset and e.start_s < offset + t_part[-1]
         )
-        name = str(path) if len(bounds) == 2 else f"{path} (part {number + 1}, from t={t[lo]:g})"
-        parts.append(
-            Recording(
-                signals=uniform.astype(np.float32),
-                labels=part_labels,
-                rate_hz=rate_hz,
-                subject=subject,
-                name=name,
-                events=part_events,
-            )
+        return Recording(
+            signals=np.ascontiguousarray(signals, dtype=np.float32),
+            labels=part_labels,
+            rate_hz=rate,
+            subject=subject,
+            name=name,
+            events=part_events,
         )
-    return parts
+
+    def _notes(self, sessions: dict[str, Session | None], short: list[ShortRecording]) -> list[str]:
+        notes = []
+        ignored: dict[str, list[str]] = {}
+        for session in sessions.values():
+            for column in session.ignored_columns if session else []:
+                ignored.setdefault(column, []).append(session.path.name)
+        for column, files in ignored.items():
+            notes.append(
+                f"column {column} ignored in {len(files)} file(s) ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''}): "
+                "not t, label or a channel of data.channels"
+            )
+        if short and self.on_short == "skip":
+            notes.append(
+                f"data.source.on_short=skip dropped {len(short)} recording(s) shorter than one window:"
+            )
+            notes += ["  " + item.describe() for item in short]
+        return notes
 
 
-def write_csv_folder(recordings: RecordingSet, folder: str | Path, *, parquet: bool = False) -> Path:
-    """Write recordings in the documented format (used for examples and round-trip tests)."""
+@dataclass(frozen=True)
+class ShortRecording:
+    """A session, or a part of one between gaps, shorter than one window."""
+
+    path: Path
+    name: str
+    line: int
+    samples: int
+    duration_s: float
+    window_s: float
+    cut_by_gaps: bool
+    max_gap_periods: float
+
+    def describe(self) -> str:
+        why = (
+            f"; steps over {self.max_gap_periods:g} sample periods (gaps) cut the session"
+            if self.cut_by_gaps
+            else ""
+        )
+        return (
+            f"{self.name}: line {self.line}: {self.samples} samples ({self.duration_s:.2f} s) is shorter than "
+            f"one window ({self.window_s:g} s){why}"
+        )
+
+
+def _report_short(short: list[ShortRecording], problems: Problems) -> None:
+    """One problem per short recording, then how many and the shortest."""
+    for item in short:
+        problems.lines.append(
+            item.describe()
+            + " (fix: data.source.on_short=skip drops such recordings; or a shorter data.window_s)"
+        )
+        problems.files.add(str(item.path))
+    shortest = min(short, key=lambda item: item.duration_s)
+    problems.footer.append(
+        f"{len(short)} recording(s) in {len({i.path for i in short})} file(s) are shorter than one window; "
+        f"the shortest: {shortest.name}, {shortest.duration_s:.2f} s"
+    )
+
+
+def _label_seconds(recordings: list[Recording], class_names: list[str]) -> dict[str, float]:
+    """Seconds of each class over the kept recordings."""
+    samples = np.zeros(len(class_names))
+    for recording in recordings:
+        labelled = recording.labels[recording.labels >= 0]
+        samples += np.bincount(labelled, minlength=len(class_names)) / recording.rate_hz
+    return {name: round(float(s), 2) for name, s in zip(class_names, samples) if s}
+
+
+def _session_labels(
+    session: Session, events: list[Event], index: dict[str, int], problems: Problems, folder: Path
+) -> np.ndarray | None:
+    """Per-sample class indices from the label column, then the annotations on top."""
+    before = len(problems.lines)
+    for code, name in enumerate(session.label_names):
+        if name not in index:
+            rows = session.label_codes == code
+            problems.add(
+                session.path,
+                f"unknown label {name!r} ({int(rows.sum())} rows; classes: {', '.join(index)})",
+                "add it to data.source.classes or correct the label",
+                line=int(np.argmax(rows)) + 2,
+                column="label",
+            )
+    labels = session.labels_as(index)
+    relative = session.t - session.t[0]
+    for event in events:
+        if event.label not in index:
+            problems.add(
+                folder / ANNOTATIONS_FILE,
+                f"session {session.path.stem}: unknown label {event.label!r} (classes: {', '.join(index)})",
+                "add it to data.source.classes or correct the label",
+            )
+            continue
+        labels[(relative >= event.start_s) & (relative < event.end_s)] = index[event.label]
+    return labels if len(problems.lines) == before else None
+
+
+def _read_sessions_file(path: Path, stems: list[str], problems: Problems) -> dict[str, dict[str, str]]:
+    """session -> {subject, split, line}; problems for every bad row and unlisted session."""
+    if not path.is_file():
+        problems.add(
+            path,
+            "missing; it maps each session file to its subject (columns session,subject[,split]), "
+            "so that splits can be made by subject",
+            "write it, one row per session file",
+        )
+        return {}
+    frame = read_table(path, ["session", "subject"], ["split"], problems)
+    if frame is None:
+        return {}
+    entries: dict[str, dict[str, str]] = {}
+    splits = frame["split"] if "split" in frame else [""] * len(frame)
+    for row, (session, subject, split) in enumerate(zip(frame["session"], frame["subject"], splits)):
+        session, subject, split = str(session).strip(), str(subject).strip(), str(split).strip().lower()
+        if not session or not subject:
+            problems.add(path, "empty session or subject", "fill both cells", line=row + 2)
+        elif session in entries:
+            problems.add(path, f"session {session!r} listed twice", "keep one row per session", line=row + 2)
+        elif split not in ("", *SPLIT_VALUES):
+            problems.add(
+                path,
+                f"split {split!r} is not one of {', '.join(SPLIT_VALUES)} (or empty)",
+                "write train, val, test or leave it empty for a seeded split",
+                line=row + 2,
+                column="split",
+            )
+        else:
+            entries[session] = {"subject": subject, "split": split, "line": str(row + 2)}
+    missing = [s for s in stems if s not in entries]
+    if missing:
+        problems.add(
+            path, f"no subject for session(s) {', '.join(missing)}", "add a row for each session file"
+        )
+    return entries
+
+
+def _subject_splits(path: Path, table: dict[str, dict[str, str]], problems: Problems) -> dict[str, str]:
+    """The split each subject's sessions declare; sessions of one subject must agree."""
+    declared: dict[str, dict[str, list[str]]] = {}
+    for session, entry in table.items():
+        if entry["split"]:
+            declared.setdefault(entry["subject"], {}).setdefault(entry["split"], []).append(session)
+    for subject, by_split in declared.items():
+        if len(by_split) > 1:
+            listing = "; ".join(
+                f"{split}: {', '.join(sessions)}" for split, sessions in sorted(by_split.items())
+            )
+            problems.add(
+                path,
+                f"subject {subject!r} is declared in {len(by_split)} splits ({listing})",
+                "give every session of a subject the same split (splits are by subject)",
+                column="split",
+            )
+    return {subject: next(iter(by_split)) for subject, by_split in declared.items() if len(by_split) == 1}
+
+
+def _read_annotations(path: Path, stems: set[str], problems: Problems) -> dict[str, list[Event]]:
+    if not path.is_file():
+        return {}
+    frame = read_table(path, ["session", "start_s", "end_s", "label"], [], problems)
+    if frame is None:
+        return {}
+    bounds = {
+        c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in ("start_s", "end_s")
+    }
+    events: dict[str, list[Event]] = {}
+    for row, session in enumerate(frame["session"]):
+        session = str(session).strip()
+        start, end = bounds["start_s"][row], bounds["end_s"][row]
+        bad = [c for c in bounds if not np.isfinite(bounds[c][row])]
+        if session not in stems:
+            problems.add(
+                path,
+                f"unknown session {session!r}",
+                "use a session file's name without extension",
+                line=row + 2,
+            )
+        elif bad:
+            problems.add(
+                path,
+                f"{frame[bad[0]].iloc[row]!r} is not a number",
+                "write seconds from the session start",
+                line=row + 2,
+                column=bad[0],
+            )
+        elif end <= start:
+            problems.add(
+                path, f"end_s {end} is not after start_s {start}", "swap or correct them", line=row + 2
+            )
+        else:
+            label = str(frame["label"].iloc[row]).strip()
+            events.setdefault(session, []).append(Event(label, float(start), float(end)))
+    return events
+
+
+def write_csv_folder(
+    recordings: RecordingSet,
+    folder: str | Path,
+    *,
+    parquet: bool = False,
+    splits: Mapping[str, str] | None = None,
+) -> Path:
+    """Write recordings in the documented format (examples and round-trip tests).
+
+    Args:
+        splits: subject -> train/val/test, written as the `split` column of sessions.csv.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rows = []
-    annotations = []
+    rows, annotations = [], []
     for number, recording in enumerate(recordings.recordings):
         stem = f"session_{number:03d}"
-        t = np.arange(len(recording.signals)) / recording.rate_hz
-        frame = pd.DataFrame(recording.signals.astype(np.float64), columns=list(CHANNELS))
-        frame.insert(0, "t", t)
+        frame = pd.DataFrame(recording.signals.astype(np.float64), columns=list(recordings.channels))
+        frame.insert(0, "t", np.arange(len(recording.signals)) / recording.rate_hz)
         frame["label"] = [recordings.class_names[i] if i >= 0 else "" for i in recording.labels]
         if parquet:
             frame.to_parquet(folder / f"{stem}.parquet", index=False)
         else:
             frame.to_csv(folder / f"{stem}.csv", index=False, float_format="%.9g")
         rows.append({"session": stem, "subject": recording.subject})
+        if splits is not None:
+            rows[-1]["split"] = splits.get(recording.subject, "")
         annotations += [
             {"session": stem, "start_s": e.start_s, "end_s": e.end_s, "label": e.label}
             for e in recording.events
