@@ -84,7 +84,10 @@ def test_help_lists_this_commands_groups_only(capsys):
     assert "# epochs without a better val/macro_f1 before stopping" in text  # the conf/ comment
     run("har-sweep", ["--help"])
     text = capsys.readouterr().out
-    assert "  search_space=default " in text and "architectures | default | tiny, or a .yaml path" in text
+    assert (
+        "  search_space=architectures " in text
+        and "architectures | tiny | with_synth, or a .yaml path" in text
+    )
     assert "+experiment=<name>" in text and "sweep_hapt | sweep_watch" in text
 
 
@@ -120,7 +123,7 @@ MISTAKES = {
     "sweep: train_overrides set a sampled key": (
         "har-sweep",
         ['sweep.train_overrides=["augment=light"]'],
-        "sweep.train_overrides: augment=light sets a key that search_space=default samples",
+        "sweep.train_overrides: augment=light sets a key that search_space=architectures samples",
     ),
     "sweep: a test objective": (
         "har-sweep",
