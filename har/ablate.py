@@ -18,14 +18,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import hydra
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from scipy import stats
 
 from har import validation
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, check_experiment, compose
+from har.config import ConfigError, check_experiment, check_override_sets, compose, override_key
 from har.io import atomic_write, write_csv, write_text
 from har.validation.paired import compare, fold_scores
 from har.validation.paired import plot as plot_paired
@@ -63,12 +61,13 @@ def run_ablation(cfg: DictConfig) -> Path:
 
     check_experiment(cfg, "har-ablate")
     factors = OmegaConf.to_container(cfg.factors, resolve=True)
-    if not factors:
+    if not factors or not isinstance(factors, dict):
         raise ConfigError("factors: give at least one factor, e.g. 'factors={augment:[none,light]}'")
     if cfg.validation not in validation.METHODS:
         raise ConfigError(f"validation={cfg.validation!r}: expected one of {', '.join(validation.METHODS)}")
     root = Path(cfg.paths.output_dir)
     grid = cells(factors)
+    _check_grid(cfg, factors, grid)
     total = len(grid) * len(cfg.seeds)
     rows = []
     for number, (cell, seed) in enumerate(itertools.product(grid, cfg.seeds), start=1):
@@ -91,7 +90,7 @@ def _run_overrides(cfg: DictConfig, cell: dict[str, Any], seed: int, run_dir: Pa
         overrides.append("validation.refit=false")  # the folds judge; test is read from fold models
     overrides += [
         *cfg.overrides,
-        *[f"{k}={v}" for k, v in cell.items()],
+        *_pairs(cell),
         f"trainer.seed={seed}",
         f"paths.output_dir={run_dir}",
         f"paths.cache_dir={cfg.paths.cache_dir}",
@@ -99,6 +98,35 @@ def _run_overrides(cfg: DictConfig, cell: dict[str, Any], seed: int, run_dir: Pa
     if cfg.logger_group:
         overrides += [f"logger.group={cfg.name}", "logger.job_type=ablation"]
     return overrides
+
+
+def _check_grid(cfg: DictConfig, factors: dict[str, list[Any]], grid: list[dict[str, Any]]) -> None:
+    """Everything the grid can get wrong, before the first cell trains (a typo fails in seconds).
+
+    Every cell's train config is composed once; a factor also set in `overrides`, and a
+    `reference` that is not a level of its factor, are refused.
+    """
+    for override in cfg.overrides:
+        if override_key(override) in factors:
+            raise ConfigError(f"overrides: {override} sets factor {override_key(override)}; drop one of them")
+    _reference(cfg, factors)
+    sets = [
+        (f"factors ({' '.join(_pairs(cell))})", _run_overrides(cfg, cell, 0, Path("unused"))) for cell in grid
+    ]
+    check_override_sets("train", sets)
+
+
+def _pairs(cell: dict[str, Any]) -> list[str]:
+    return [f"{k}={v}" for k, v in cell.items()]
+
+
+def _reference(cfg: DictConfig, factors: dict[str, list[Any]]) -> dict[str, Any]:
+    """The level every other level is paired against, per factor (the first unless given)."""
+    reference = {f: (cfg.reference or {}).get(f, values[0]) for f, values in factors.items()}
+    unknown = [f"{f}={v}" for f, v in reference.items() if v not in factors[f]]
+    if unknown:
+        raise ConfigError(f"reference: {', '.join(unknown)} is not a level of the factor")
+    return reference
 
 
 def _row(cell: dict[str, Any], seed: int, metrics: dict[str, Any], run_dir: Path) -> dict[str, Any]:
@@ -118,11 +146,7 @@ def _report(cfg: DictConfig, root: Path, rows: list[dict[str, Any]], factors: di
     write_csv(root / "results.csv", [{k: v for k, v in r.items() if k != "folds"} for r in rows])
     summary = summarise(rows, names, cfg.seeds)
     write_csv(root / "summary.csv", summary)
-    reference = {f: (cfg.reference or {}).get(f, values[0]) for f, values in factors.items()}
-    unknown = [f"{f}={v}" for f, v in reference.items() if v not in factors[f]]
-    if unknown:
-        raise ConfigError(f"reference: {', '.join(unknown)} is not a level of the factor")
-    paired = compare(rows, names, reference)
+    paired = compare(rows, names, _reference(cfg, factors))
     write_csv(root / "paired.csv", paired)
     metrics = json.loads((Path(rows[0]["run"]) / "metrics.json").read_text())
     text = _markdown(cfg.name, summary, names, cfg.seeds, metrics["subjects"], cfg.validation)
@@ -271,13 +295,3 @@ def plot(summary: list[dict[str, Any]], factors: list[str], path: Path, title: s
     atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"), suffix=".png")
     plt.close(figure)
     return path
-
-
-@hydra.main(config_path=str(CONF_DIR), config_name="ablate", version_base="1.3")
-@exit_on_user_error
-def main(cfg: DictConfig) -> None:
-    run_ablation(cfg)
-
-
-if __name__ == "__main__":
-    main()

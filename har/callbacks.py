@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from har.data.dataset import WindowedData
-from har.io import atomic_write
+from har.io import atomic_write, write_csv, write_text
 from har.metrics import classification_metrics
 
 # Called after every epoch with (epoch, metrics); may raise to stop the run (sweep pruning).
@@ -48,10 +48,15 @@ class RunPruned(Exception):
         self.step, self.unit = step, unit
 
 
+UNFINISHED = "unfinished.txt"
+
+
 class EpochEnd(keras.callbacks.Callback):
-    """Validation metrics, progress line, best checkpoint, early stopping, hooks.
+    """Validation metrics, progress line, best checkpoint, history.csv, early stopping, hooks.
 
     Without validation windows (a refit), every epoch is checkpointed: the last one is the model.
+    `history.csv` is rewritten after every epoch and `unfinished.txt` stays in the fit's folder
+    until training ends, so a run killed mid-way keeps its curve and says it did not finish.
     """
 
     def __init__(
@@ -80,6 +85,21 @@ class EpochEnd(keras.callbacks.Callback):
         self.logger, self.hooks, self.tag, self.step_offset = logger, hooks, tag, step_offset
         self.best, self.best_epoch, self.history = -np.inf, 0, []
         self.started = time.perf_counter()
+        self.folder = checkpoint.parent
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._unfinished(f"no epoch of {self.epochs} done yet")
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        (self.folder / UNFINISHED).unlink(missing_ok=True)
+
+    def _unfinished(self, state: str) -> None:
+        write_text(
+            self.folder / UNFINISHED,
+            f"This run has not finished: {state}. Unless a process is still training it, it stopped "
+            "there.\nhistory.csv holds the epochs done and best.keras the best of them; there is no "
+            "metrics.json and har-export refuses the run. This file is removed when training ends.\n",
+        )
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
@@ -98,11 +118,17 @@ class EpochEnd(keras.callbacks.Callback):
             atomic_write(self.checkpoint, self.model.save, suffix=".keras")
         self._progress(epoch + 1, metrics, improved)
         self.history.append({"epoch": epoch + 1, **metrics})
+        write_csv(self.folder / "history.csv", self.history)
+        self._unfinished(f"epoch {epoch + 1} of {self.epochs} done")
         self.logger.log_epoch(
             epoch + 1, {f"{self.tag}{k}": v for k, v in metrics.items()}, step=self.step_offset + epoch + 1
         )
-        for hook in self.hooks:
-            hook(epoch + 1, metrics)
+        try:
+            for hook in self.hooks:
+                hook(epoch + 1, metrics)
+        except RunPruned:
+            self._unfinished(f"pruned by the sweep after epoch {epoch + 1} of {self.epochs}")
+            raise
         if self.val is not None and self.patience and epoch + 1 - self.best_epoch >= self.patience:
             self.model.stop_training = True
 

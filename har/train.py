@@ -23,14 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from har import validation
 from har.augment import build_pipeline
 from har.callbacks import EpochHook, RunPruned
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, check_experiment, instantiate, to_container
+from har.config import check_experiment, instantiate, to_container
 from har.data.cache import cache_key
 from har.data.dataset import WindowedData, load_windows
 from har.devices import placement, set_threads, strategy
@@ -297,13 +295,3 @@ def _result(run: _Run, metrics: dict[str, Any]) -> TrainResult:
     return TrainResult(
         metrics, run.run_dir, run.run_dir / "best.keras", paths, getattr(run.logger, "run_id", None)
     )
-
-
-@hydra.main(config_path=str(CONF_DIR), config_name="train", version_base="1.3")
-@exit_on_user_error
-def main(cfg: DictConfig) -> float:
-    return train(cfg).metrics.get("test/macro_f1", float("nan"))
-
-
-if __name__ == "__main__":
-    main()

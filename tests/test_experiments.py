@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
-from har.config import CONF_DIR, ConfigError, compose
+from har.config import CONF_DIR, ConfigError, compose, override_key
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 TINY_TRAIN = ["trainer.epochs=2", "data.train_fraction=0.1", "trainer.patience=0"]
@@ -95,7 +95,8 @@ def test_experiment_runs_on_tiny_data(name, tmp_path, session_cache, request):
             last: list(cfg.factors[last])[:2],
         }
         cfg.seeds = list(cfg.seeds)[:1]
-        cfg.overrides = [*cfg.overrides, *TINY_TRAIN, "trainer.epochs=1", "logger=none"]
+        tiny = [o for o in TINY_TRAIN if override_key(o) not in cfg.factors]  # a factor is not overridden
+        cfg.overrides = [*cfg.overrides, *tiny, "trainer.epochs=1", "logger=none"]
         if "synth=cvae" in cfg.overrides:
             cfg.overrides += [*request.getfixturevalue("tiny_vae"), f"synth.cache_dir={tmp_path / 'vae'}"]
         root = run_ablation(cfg)

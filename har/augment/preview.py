@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import hydra
 import numpy as np
 import tensorflow as tf
 from omegaconf import DictConfig
 
 from har.augment.pipeline import build_pipeline, build_step
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, instantiate, to_container
+from har.config import ConfigError, instantiate, to_container
 from har.data.channels import sensor_groups
 from har.data.dataset import load_windows
 from har.io import atomic_write
@@ -53,7 +51,9 @@ def preview(cfg: DictConfig) -> Path:
 
     data = load_windows(cfg.data)
     if not 0 <= cfg.index < len(data.train):
-        raise ConfigError(f"index={cfg.index}: train has {len(data.train)} windows")
+        raise ConfigError(
+            f"index={cfg.index}: train has {len(data.train)} windows (0 to {len(data.train) - 1})"
+        )
     window = data.train.X[cfg.index : cfg.index + 1]  # (1, T, C)
     shown = panels(cfg, window, data.channels)
     time = np.arange(window.shape[1]) / data.rate_hz
@@ -88,11 +88,6 @@ def preview(cfg: DictConfig) -> Path:
     return path
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="augment_preview", version_base="1.3")
-@exit_on_user_error
 def main(cfg: DictConfig) -> None:
+    """`har-augment-preview`: write the preview and say where it is."""
     print(preview(cfg))
-
-
-if __name__ == "__main__":
-    main()

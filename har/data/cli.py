@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 from rich.console import Console
 from rich.table import Table
 
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR
 from har.data.dataset import WindowedData, load_windows
 
 
@@ -66,9 +63,8 @@ def _units(data: WindowedData) -> list[str]:
     return [f"{' '.join(channels)} in {unit}" for unit, channels in by_unit.items()]
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="data_summary", version_base="1.3")
-@exit_on_user_error
 def main(cfg: DictConfig) -> None:
+    """`har-data`: load (or build) the windows of `cfg.data` and print their summary."""
     data = load_windows(cfg.data)
     console = Console()
     console.print(render_summary(data, cfg.data.name))
@@ -80,7 +76,3 @@ def main(cfg: DictConfig) -> None:
         f"{len(data.class_names)} classes, {len(data.train) + len(data.val) + len(data.test)} windows; "
         f"cache: {data.cache_path}"
     )
-
-
-if __name__ == "__main__":
-    main()

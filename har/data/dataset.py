@@ -254,6 +254,7 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
     hit = arrays is not None
     if arrays is None:
         arrays = _window_all(source.load(), data_cfg)
+        _check_classes(arrays["class_names"].tolist(), data_cfg.name)  # before caching: nothing written
         if use_cache:
             cache.save(path, arrays)
     class_names = arrays["class_names"].tolist()
@@ -292,6 +293,15 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
 def _empty_splits(shape: tuple[int, ...]) -> dict[str, WindowSet]:
     empty = WindowSet(np.zeros((0, *shape), np.float32), np.zeros(0, np.int64), np.zeros(0, str))
     return {name: empty for name in SPLITS}
+
+
+def _check_classes(class_names: list[str], name: str) -> None:
+    """A classifier of one class scores 1.000 and means nothing: refuse it."""
+    if len(class_names) < 2:
+        raise DataError(
+            f"data={name}: {len(class_names)} class(es) in the data ({', '.join(class_names) or 'none'}); "
+            "a classifier needs at least two"
+        )
 
 
 def _split(

@@ -119,3 +119,42 @@ def read_bundle(folder: str | Path) -> Bundle:
                 f"{path}: sha256 {actual} does not match the manifest's {entry['sha256']}; the file was changed"
             )
     return Bundle(folder, manifest)
+
+
+def check_stream(bundle: Bundle, stream: Any) -> None:
+    """Refuse a stream the bundle's model cannot read, or whose labels it cannot score.
+
+    The stream (a replayed `har.stream.sources.Stream`, or a live `har.stream.live.LineStream`
+    that names its channels) must have the model's channels and rate, hold at least one
+    window (a replay), and label nothing the model does not know: a watch model on a hapt
+    recording would otherwise score 0 and say nothing.
+    """
+    manifest = bundle.manifest
+    channels = list(manifest["channels"])
+    signals = getattr(stream, "signals", None)  # None for a live stream: nothing has arrived yet
+    stream_channels = list(getattr(stream, "channels", None) or [])
+    width = signals.shape[1] if signals is not None else len(stream_channels)
+    if width != len(channels) or (stream_channels and stream_channels != channels):
+        raise BundleError(
+            f"{bundle.folder}: the model reads channels {', '.join(channels)}; the stream "
+            f"{stream.name} has {', '.join(stream_channels) or f'{width} channel(s)'}"
+        )
+    if abs(float(stream.rate_hz) - float(manifest["rate_hz"])) > 1e-6:
+        raise BundleError(
+            f"{bundle.folder}: the model was trained at {manifest['rate_hz']:g} Hz; the stream "
+            f"{stream.name} is at {stream.rate_hz:g} Hz"
+        )
+    if signals is not None and len(stream.t) < int(manifest["window"]):
+        raise BundleError(
+            f"{bundle.folder}: the model's window is {manifest['window']} samples; the stream "
+            f"{stream.name} has only {len(stream.t)}"
+        )
+    labels = {str(label) for label, *_ in stream.truth}
+    if stream.labels is not None:
+        labels |= {stream.class_names[i] for i in np.unique(stream.labels) if i >= 0}
+    unknown = sorted(labels - set(bundle.class_names))
+    if unknown:
+        raise BundleError(
+            f"{bundle.folder}: the stream {stream.name} is labelled {', '.join(unknown)}, which the model "
+            f"does not know (its classes: {', '.join(bundle.class_names)}); was it trained on this data?"
+        )

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hydra
 import keras
 import numpy as np
 from omegaconf import DictConfig
 
 import har
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, check_experiment, instantiate, to_container
+from har.config import ConfigError, check_experiment, instantiate, to_container
 from har.export import evaluate
 from har.export.bundle import write_bundle
 from har.export.convert import make_interpreter, run_tflite, to_tflite
@@ -34,6 +32,8 @@ from har.export.run import Run, load_run, source_run
 
 class ExportGuardError(RuntimeError):
     """A guarded variant lost more accuracy than `export.max_accuracy_drop` allows."""
+
+    exit_code = 3  # `har-export` exits 3: the export ran, its result failed the guard
 
 
 @dataclass
@@ -259,17 +259,3 @@ def _log(cfg: DictConfig, bundle: Path, reports: list[evaluate.VariantReport], s
             }
         )
         logger.log_artifact(bundle, name=f"bundle-{bundle.parent.name}", type="model")
-
-
-@hydra.main(config_path=str(CONF_DIR), config_name="export", version_base="1.3")
-@exit_on_user_error
-def main(cfg: DictConfig) -> None:
-    try:
-        export(cfg)
-    except ExportGuardError as error:
-        print(f"error: {error}", flush=True)
-        raise SystemExit(3) from None
-
-
-if __name__ == "__main__":
-    main()

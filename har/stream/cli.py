@@ -6,13 +6,11 @@ import json
 import sys
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig
 
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, instantiate, to_container
+from har.config import instantiate, to_container
 from har.data.rates import check_max_gap_periods, gap_seconds
-from har.export.bundle import read_bundle
+from har.export.bundle import check_stream, read_bundle
 from har.export.inference import Predictor
 from har.io import write_json
 from har.stream.events import event_classes
@@ -40,12 +38,14 @@ def build_tracker(cfg: DictConfig, predictor: Predictor) -> Tracker:
 
 def track(cfg: DictConfig) -> TrackResult:
     """Replay `cfg.stream` through the bundle's model and decoder; write events, summary and plot."""
-    predictor = Predictor(read_bundle(cfg.bundle), cfg.variant)
+    bundle = read_bundle(cfg.bundle)
+    predictor = Predictor(bundle, cfg.variant)
     # file and stdin read the bundle's channels unless told otherwise; every stream is then cut
     # to the model's channels, in the model's order
     unset = "channels" in cfg.stream and not cfg.stream.channels
     stream = instantiate(cfg.stream, "stream", **({"channels": predictor.channels} if unset else {}))
     stream = stream.select(predictor.channels)
+    check_stream(bundle, stream)  # before any output: a mismatch would score 0 without a word
     tracker = build_tracker(cfg, predictor)
     output = Path(cfg.paths.output_dir)
     output.mkdir(parents=True, exist_ok=True)
@@ -127,13 +127,3 @@ def _print_summary(name: str, summary: dict, file) -> None:
             f"; {summary['interruptions']} interruption(s), {summary['dropped_samples']} sample(s) dropped"
         )
     print(line, file=file)
-
-
-@hydra.main(config_path=str(CONF_DIR), config_name="track", version_base="1.3")
-@exit_on_user_error
-def main(cfg: DictConfig) -> None:
-    track(cfg)
-
-
-if __name__ == "__main__":
-    main()

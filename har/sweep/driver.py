@@ -16,21 +16,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hydra
 import optuna
 from omegaconf import DictConfig, OmegaConf
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, ConfigError, check_experiment, compose, instantiate, to_container
+from har.config import (
+    ConfigError,
+    check_experiment,
+    check_override_sets,
+    compose,
+    instantiate,
+    override_key,
+    to_container,
+)
 from har.io import write_text
 from har.sweep.best import best_trials, pick
 from har.sweep.objective import refit_trial
 from har.sweep.placement import plan_workers
 from har.sweep.pool import WorkerPool
-from har.sweep.space import load_space
+from har.sweep.progress import Progress
+from har.sweep.settings import remember, sweep_settings
+from har.sweep.space import branches, load_space, parse_space, to_overrides
 from har.sweep.storage import make_storage
 from har.sweep.summary import summarise
+from har.sweep.worker import config_error_streak
 
 
 @dataclass
@@ -50,6 +59,7 @@ def worker_config(cfg: DictConfig) -> DictConfig:
     samples the same space.
     """
     worker_cfg = OmegaConf.create(to_container(cfg))
+    _objective_node(worker_cfg.sweep)
     for key in ("root", "output_dir", "cache_dir"):
         worker_cfg.paths[key] = str(Path(worker_cfg.paths[key]).resolve())
     worker_cfg.search_space = load_space(cfg.sweep.search_space)
@@ -59,9 +69,16 @@ def worker_config(cfg: DictConfig) -> DictConfig:
     return worker_cfg
 
 
-def _check(cfg: DictConfig) -> None:
+def _check(cfg: DictConfig) -> DictConfig:
+    """Everything a sweep can get wrong before its first trial, checked before any file is made.
+
+    The train config of every branch of the search space (with `train_overrides`) is composed
+    once here, so a typo fails the command in seconds instead of every trial. Returns the
+    workers' config (`worker_config`).
+    """
     check_experiment(cfg, "har-sweep")
     sweep = cfg.sweep
+    _objective_node(sweep)
     if len(sweep.objectives) != len(sweep.directions):
         raise ConfigError(
             f"sweep.objectives ({len(sweep.objectives)}) and sweep.directions ({len(sweep.directions)}) differ in length"
@@ -69,48 +86,53 @@ def _check(cfg: DictConfig) -> None:
     for direction in sweep.directions:
         if direction not in ("maximize", "minimize"):
             raise ConfigError(f"sweep.directions: {direction!r} is not maximize or minimize")
+    for objective in sweep.objectives:
+        if str(objective).startswith("test/"):
+            raise ConfigError(
+                f"sweep.objectives: {objective} would choose on the test split, which never chooses "
+                f"anything; use val/{str(objective)[len('test/') :]}"
+            )
     if sweep.n_trials < 1:  # sweep.workers and sweep.gpus: har.sweep.placement checks them
         raise ConfigError(f"sweep.n_trials={sweep.n_trials}: must be >= 1")
+    if sweep.refit not in ("best", "every"):  # anything else would silently mean `every`
+        raise ConfigError(f"sweep.refit={sweep.refit}: must be best or every")
+    for key in ("sampler", "pruner", "objective"):
+        instantiate(sweep[key], f"sweep.{key}")
+    worker_cfg = worker_config(cfg)
+    space = f"search_space={sweep.search_space}"
+    params = parse_space(worker_cfg.search_space, space)
+    sampled = {param.key for param in params}
+    for override in sweep.train_overrides:
+        if override_key(override) in sampled:
+            raise ConfigError(
+                f"sweep.train_overrides: {override} sets a key that {space} samples (the sample "
+                "would silently win); drop one of them"
+            )
+    fixed = list(sweep.train_overrides)
+    check_override_sets(
+        "train",
+        [("sweep.train_overrides", fixed)]
+        + [(f"{space} ({' '.join(to_overrides(b))})", [*fixed, *to_overrides(b)]) for b in branches(params)],
+    )
+    return worker_cfg
 
 
-def _progress(study: optuna.Study, seen: set[int], total: int, started: float) -> None:
-    """One line per trial that finished since the last call."""
-    trials = study.get_trials(deepcopy=False)
-    done = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)]
-    complete = [t for t in trials if t.state == TrialState.COMPLETE]
-    for trial in sorted(done, key=lambda t: t.number):
-        if trial.number in seen:
-            continue
-        seen.add(trial.number)
-        value = f"{trial.values[0]:.4f}" if trial.values else "-"
-        best = (
-            max((t.values[0] for t in complete), default=float("nan"))
-            if len(study.directions) == 1 and study.direction == optuna.study.StudyDirection.MAXIMIZE
-            else float("nan")
-        )
-        detail = (
-            trial.user_attrs.get("error", "")[:120]
-            if trial.state == TrialState.FAIL
-            else f"epochs {trial.user_attrs.get('epochs_trained', '?')}"
-        )
-        print(
-            f"[{len(done):>3}/{total}] trial {trial.number:>3} {trial.state.name:<8} {value}  {' '.join(trial.user_attrs.get('overrides', []))}  "
-            f"({detail}, {trial.user_attrs.get('seconds', '?')}s)  best {best:.4f}  elapsed {time.time() - started:.0f}s",
-            flush=True,
-        )
+def _objective_node(sweep: DictConfig) -> None:
+    """`sweep.objective=<dotted name>` (or `dry_run`) as the `_target_` node it stands for."""
+    if isinstance(sweep.objective, str):
+        target = sweep.objective if "." in sweep.objective else f"har.sweep.objective.{sweep.objective}"
+        sweep.objective = {"_target_": target, "_partial_": True}
 
 
 def run_sweep(cfg: DictConfig) -> SweepResult:
     """Run (or resume) the study of `cfg.sweep` to `n_trials`, then summarise and export."""
-    _check(cfg)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    worker_cfg = _check(cfg)  # fail now, before any file, not in N workers
     sweep_dir = Path(cfg.paths.output_dir)
+    settings = sweep_settings(cfg, OmegaConf.to_container(worker_cfg.search_space))
+    _check_remembered(cfg, sweep_dir, settings)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    worker_cfg = worker_config(cfg)  # a bad search space fails now, not in N workers
-    instantiate(cfg.sweep.sampler, "sweep.sampler")
-    instantiate(cfg.sweep.pruner, "sweep.pruner")
-    instantiate(cfg.sweep.objective, "sweep.objective")
     config_path = sweep_dir / "sweep.yaml"
     write_text(config_path, OmegaConf.to_yaml(worker_cfg))  # a second driver may be reading it
     storage = make_storage(cfg.sweep.storage, sweep_dir / "journal.log")
@@ -120,6 +142,7 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
         directions=list(cfg.sweep.directions),
         load_if_exists=True,
     )
+    remember(study, settings, allow_changes=True)  # a new study: what it starts with
     if study.metric_names is None:
         study.set_metric_names(list(cfg.sweep.objectives))
     print(
@@ -130,27 +153,56 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     print(f"placement: {worker_cfg.sweep.placement}", flush=True)
     pool = WorkerPool(config_path, worker_cfg.sweep.workers, worker_cfg.sweep.gpus, sweep_dir / "workers")
     pool.start()
-    started, seen = time.time(), set()
+    progress = Progress(
+        study,
+        n_trials=int(cfg.sweep.n_trials),
+        workers=int(worker_cfg.sweep.workers),
+        heartbeat_interval=float(cfg.sweep.heartbeat.interval),
+        heartbeat_grace=float(cfg.sweep.heartbeat.grace),
+    )
     try:
         while pool.running():
-            _progress(study, seen, int(cfg.sweep.n_trials), started)
-            time.sleep(2)
+            time.sleep(1)
+            progress.update()
     except KeyboardInterrupt:
         pool.terminate()
         raise
     finally:
         broken = pool.close()
-    _progress(study, seen, int(cfg.sweep.n_trials), started)
+    progress.update()
     if broken:
         print(
             f"warning: worker(s) {broken} exited with an error; see {sweep_dir / 'workers'}", file=sys.stderr
         )
-    if cfg.sweep.refit == "best" and (best := best_trials(study)):
+    streak, reason = config_error_streak(study)
+    stopped = streak >= cfg.sweep.max_config_errors
+    if cfg.sweep.refit == "best" and not stopped and (best := best_trials(study)):
         refit_trial(pick(best, int(cfg.sweep.pareto_index)), worker_cfg)
     summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
     print((sweep_dir / "summary.md").read_text(), flush=True)
+    if stopped:
+        raise ConfigError(
+            f"sweep stopped: the last {streak} trials failed on a config error (sweep.max_config_errors="
+            f"{cfg.sweep.max_config_errors}); the last: {reason}"
+        )
     bundle = _export_best(cfg, summary["best"]) if cfg.sweep.export and summary["best"] else None
     return SweepResult(study, sweep_dir, summary, bundle)
+
+
+def _check_remembered(cfg: DictConfig, sweep_dir: Path, settings: dict[str, Any]) -> None:
+    """Refuse changed settings for an existing study before anything is written."""
+    journal = sweep_dir / "journal.log"
+    if not cfg.sweep.storage and not journal.is_file():
+        return  # a new study: nothing to compare, and opening would create the journal
+    try:
+        study = optuna.load_study(
+            study_name=cfg.sweep.study, storage=make_storage(cfg.sweep.storage, journal)
+        )
+    except KeyError:  # no such study yet
+        return
+    warning = remember(study, settings, allow_changes=bool(cfg.sweep.allow_changes))
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
 
 
 def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path:
@@ -171,9 +223,8 @@ def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path:
     return export(export_cfg).bundle
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="sweep", version_base="1.3")
-@exit_on_user_error
 def main(cfg: DictConfig) -> None:
+    """`har-sweep`: run the sweep, then say where everything is."""
     result = run_sweep(cfg)
     print(where_everything_is(result))
 
@@ -201,7 +252,3 @@ def where_everything_is(result: SweepResult) -> str:
             + "   (needs WANDB_API_KEY)",
         ]
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    main()

@@ -131,3 +131,43 @@ def _format(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(_format(v) for v in value) + "]"
     return str(value)
+
+
+def branches(params: list[Param]) -> list[dict[str, Any]]:
+    """Samples that between them take every config group choice and activate every parameter.
+
+    Which keys exist in a composed train config depends only on its group choices (`model`,
+    `augment`, ...), so composing each of these once checks every key and option any trial
+    of the space can produce. Other parameters take their first choice or their low end.
+    """
+    by_key = {param.key: param for param in params}
+    found: dict[str, dict[str, Any]] = {}
+    for param in params:
+        choices = param.choices if param.type == "categorical" and _is_group(param.key) else (_first(param),)
+        for choice in choices:
+            wanted = {**_needs(param, by_key), param.key: choice}
+            values: dict[str, Any] = {}
+            for other in params:
+                if active(other, values):
+                    values[other.key] = wanted.get(other.key, _first(other))
+            found.setdefault(repr(sorted(values.items(), key=repr)), values)
+    return list(found.values())
+
+
+def _is_group(key: str) -> bool:
+    return (CONF_DIR / key).is_dir()
+
+
+def _first(param: Param) -> Any:
+    if param.type == "categorical":
+        return param.choices[0]
+    return int(param.low) if param.type == "int" else float(param.low)
+
+
+def _needs(param: Param, by_key: Mapping[str, Param]) -> dict[str, Any]:
+    """The values of earlier parameters that `param`'s `when` (and theirs, in turn) requires."""
+    needs: dict[str, Any] = {}
+    for other, wanted in param.when:
+        needs.update(_needs(by_key[other], by_key))
+        needs[other] = wanted
+    return needs

@@ -9,6 +9,7 @@ error fails and queues it the same way (`fail_and_retry`) before it exits.
 
 from __future__ import annotations
 
+import difflib
 import threading
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from har.config import ConfigError
 HEARTBEAT = "har:heartbeat"
 RETRY_OF = "har:retry_of"
 RETRIED = "har:retried"  # on a failed trial whose retry was queued (value: why): the retry takes its place
+CONFIG_ERROR = "har:config_error"  # on a trial failed by a config error: it takes no slot
 
 
 def make_storage(url: str | None, journal: Path) -> BaseStorage:
@@ -36,6 +38,26 @@ def make_storage(url: str | None, journal: Path) -> BaseStorage:
         raise ConfigError(
             f"sweep.storage={_redact(url)}: cannot open ({type(error).__name__}: {str(error).splitlines()[0]})"
         ) from None
+
+
+def check_study_exists(storage: str, study: str) -> None:
+    """Refuse a storage that is not there or holds no study `study`, naming the ones it holds.
+
+    A journal path that does not exist is refused before anything opens it (opening would
+    create an empty journal file).
+    """
+    journal = None if "://" in storage else Path(storage)
+    if journal is not None and not journal.is_file():
+        raise ConfigError(
+            f"storage={storage}: no such journal file (a sweep writes <sweep folder>/journal.log)"
+        )
+    names = optuna.get_all_study_names(make_storage(None if journal else storage, journal or Path()))
+    if study not in names:
+        close = difflib.get_close_matches(study, names, n=1)
+        hint = f"; did you mean study={close[0]}?" if close else ""
+        raise ConfigError(
+            f"study={study}: no such study in {_redact(storage)}{hint} (studies there: {', '.join(names) or 'none'})"
+        )
 
 
 def _redact(url: str) -> str:

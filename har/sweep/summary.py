@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from har.io import atomic_write, write_csv, write_text
 from har.sweep.best import best_trials
+from har.sweep.settings import train_overrides_of
 from har.validation.stats import spearman_interval
 
 
@@ -80,8 +82,28 @@ def selection_vs_test(rows: list[dict[str, Any]], value: str) -> dict[str, Any] 
     return {"spearman": rho, "low": low, "high": high, "trials": len(pairs), "test": measure}
 
 
-def write_best_config(trial: FrozenTrial, sweep_dir: Path) -> Path | None:
-    """The best trial's resolved config, ready to run again with `har-train`."""
+def best_command(study: optuna.Study, trial: FrozenTrial) -> str:
+    """The `har-train` command that trains `trial` again.
+
+    It holds everything the trial was composed with, except its output folder: the sweep's
+    `train_overrides` as they were when the trial ran (they carry the preset's trainer
+    settings), the sampled values, and (from the trial's config.yaml) the paths and the W&B
+    group. Composing it gives the trial's resolved config.
+    """
+    overrides = [*train_overrides_of(study, trial.number), *trial.user_attrs.get("overrides", [])]
+    config = Path(trial.user_attrs.get("run_dir", "")) / "config.yaml"
+    if config.is_file():
+        cfg = OmegaConf.load(config)
+        overrides.append(f"paths.root={cfg.paths.root}")
+        if Path(cfg.paths.cache_dir) != Path(cfg.paths.root) / "cache":
+            overrides.append(f"paths.cache_dir={cfg.paths.cache_dir}")
+        if cfg.logger.get("group"):
+            overrides.append(f"logger.group={cfg.logger.group}")
+    return "har-train " + " ".join(shlex.quote(o) for o in overrides)
+
+
+def write_best_config(trial: FrozenTrial, sweep_dir: Path, command: str) -> Path | None:
+    """The best trial's resolved config (`best_config.yaml`) and its `best_command.txt`."""
     config = Path(trial.user_attrs.get("run_dir", "")) / "config.yaml"
     if not config.is_file():
         return None
@@ -89,11 +111,11 @@ def write_best_config(trial: FrozenTrial, sweep_dir: Path) -> Path | None:
     cfg.paths.output_dir = "${hydra:runtime.output_dir}"
     target = sweep_dir / "best_config.yaml"
     write_text(
-        target, "# har-train --config-path <this folder> --config-name best_config\n" + OmegaConf.to_yaml(cfg)
+        target,
+        f"# The resolved config of trial {trial.number}; train it again with best_command.txt:\n# {command}\n"
+        + OmegaConf.to_yaml(cfg),
     )
-    write_text(
-        sweep_dir / "best_command.txt", "har-train " + " ".join(trial.user_attrs.get("overrides", [])) + "\n"
-    )
+    write_text(sweep_dir / "best_command.txt", command + "\n")
     return target
 
 
@@ -152,7 +174,7 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
     rows = trials_table(study)
     write_csv(sweep_dir / "trials.csv", rows)
     best = best_trials(study)
-    best_config = write_best_config(best[0], sweep_dir) if best else None
+    best_config = write_best_config(best[0], sweep_dir, best_command(study, best[0])) if best else None
     ranking = importances(study) if len(study.directions) == 1 else {}
     states = {state.name: sum(1 for r in rows if r["state"] == state.name) for state in TrialState}
     names = study.metric_names or ["objective"]

@@ -58,14 +58,18 @@ def takes_slot(trial) -> bool:
 
     Every trial does, except a FAIL trial that was queued again (`RETRIED` holds why: its
     worker stopped sending heartbeats, or hit a device error): its retry takes the slot
-    instead, so a killed worker or a lost GPU does not shorten the sweep. A new kind of
-    trial that should not count gets its rule here, and only here.
+    instead, so a killed worker or a lost GPU does not shorten the sweep. Nor does a FAIL
+    trial whose config was refused (`CONFIG_ERROR`: a ConfigError or DataError, nothing
+    trained), so a bad corner of the search space does not use the sweep up
+    (`config_error_streak` caps those). A new kind of trial that should not count gets its
+    rule here, and only here.
     """
     from optuna.trial import TrialState
 
-    from har.sweep.storage import RETRIED
+    from har.sweep.storage import CONFIG_ERROR, RETRIED
 
-    return not (trial.state == TrialState.FAIL and trial.system_attrs.get(RETRIED))
+    failed = trial.state == TrialState.FAIL
+    return not (failed and (trial.system_attrs.get(RETRIED) or trial.system_attrs.get(CONFIG_ERROR)))
 
 
 def trial_slots(study) -> tuple[int, bool, bool]:
@@ -77,6 +81,20 @@ def trial_slots(study) -> tuple[int, bool, bool]:
     running = any(t.state == TrialState.RUNNING for t in trials)
     waiting = any(t.state == TrialState.WAITING for t in trials)
     return taken, running, waiting
+
+
+def config_error_streak(study) -> tuple[int, str]:
+    """How many of the latest finished trials failed on a config error in a row, and the last reason."""
+    from har.sweep.storage import CONFIG_ERROR
+
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    streak, reason = 0, ""
+    for trial in sorted(finished, key=lambda t: t.number, reverse=True):
+        if not trial.system_attrs.get(CONFIG_ERROR):
+            break
+        streak += 1
+        reason = reason or str(trial.user_attrs.get("error", ""))
+    return streak, reason
 
 
 def sampler_seed(seed: int, study, domain: str) -> int:
@@ -133,6 +151,8 @@ def work(cfg: DictConfig, index: int) -> int:
     while deadline is None or time.time() < deadline:
         with lock:
             fail_stale_trials(study, cfg.sweep.heartbeat.grace, cfg.sweep.heartbeat.max_retry)
+            if config_error_streak(study)[0] >= cfg.sweep.max_config_errors:
+                break  # the driver says why
             taken, running, waiting = trial_slots(study)
             full = taken >= cfg.sweep.n_trials and not waiting  # queued trials (retries) always run
             if not (full or seeded):
@@ -181,9 +201,11 @@ def _run_and_tell(study, trial, objective, cfg: DictConfig, params, *, index: in
     """
     import optuna
 
+    from har.config import ConfigError
+    from har.data.recording import DataError
     from har.devices import is_device_error
     from har.sweep.objective import describe_error
-    from har.sweep.storage import fail_and_retry
+    from har.sweep.storage import CONFIG_ERROR, fail_and_retry
 
     trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}:{index}")
     trial.set_user_attr("device", device)
@@ -203,6 +225,8 @@ def _run_and_tell(study, trial, objective, cfg: DictConfig, params, *, index: in
             print(f"[worker {index}] trial {trial.number} failed: {reason}; worker exits", flush=True)
             raise DeviceLost(reason) from error
         trial.set_user_attr("error", reason)
+        if isinstance(error, (ConfigError, DataError)):  # refused before training: takes no slot
+            study._storage.set_trial_system_attr(trial._trial_id, CONFIG_ERROR, True)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         print(f"[worker {index}] trial {trial.number} failed: {reason}", flush=True)
     else:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig
 
-from har.cli_errors import exit_on_user_error
-from har.config import CONF_DIR, instantiate, to_container
+from har.config import instantiate, to_container
 from har.data.dataset import load_windows
 from har.io import write_bytes
 from har.synth.quality import format_report, headline
@@ -51,13 +49,3 @@ def report(cfg: DictConfig) -> TrainedVAE:
         print(format_report(vae.quality), flush=True)
     print(f"report: {out / 'quality.json'}, {out / 'quality.png'}", flush=True)
     return vae
-
-
-@hydra.main(config_path=str(CONF_DIR), config_name="synth_report", version_base="1.3")
-@exit_on_user_error
-def main(cfg: DictConfig) -> None:
-    report(cfg)
-
-
-if __name__ == "__main__":
-    main()

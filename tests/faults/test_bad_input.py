@@ -1,9 +1,9 @@
-"""Bad input through the commands a user runs: one clear line, exit code non-zero, no output.
+"""Bad input through the commands a user runs: one clear line, exit code 2, no output.
 
 A corpus of broken `csv` folders (generated here) goes through `har-data`, and a corpus of
-broken overrides through `har-train`; both entry points run in this process (`main()` under
-Hydra, as the console scripts do) so the corpus stays fast. Each case checks the exit code,
-that stderr is a message and not a traceback (for a folder: a count, then one line per
+broken overrides through `har-train`; both commands run in this process (`har.cli.run`, what
+the console scripts call) so the corpus stays fast. Each case checks the exit code, that
+stderr is a message and not a traceback (one line; for a folder: a count, then one line per
 problem), that it names the file or key, and that nothing was written (no cache entry, no
 run folder).
 """
@@ -11,13 +11,12 @@ run folder).
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from har.data.cli import main as har_data
+from har.cli import run
 
 pytestmark = pytest.mark.faults
 
@@ -115,21 +114,10 @@ def _folder(tmp_path: Path, files: dict[str, str | bytes | None]) -> Path:
     return folder
 
 
-def _run(main, argv: list[str], capfd) -> tuple[int, str]:
-    """Run a Hydra entry point in this process as its console script would; (exit code, stderr)."""
+def _run(command: str, argv: list[str], capfd) -> tuple[int, str]:
+    """Run a command in this process as its console script would; (exit code, stderr)."""
     capfd.readouterr()
-    # Hydra's logging setup closes existing handlers, and absl's handler (imported with
-    # TensorFlow while pytest captured stderr) then closes pytest's capture stream. The
-    # logging setup plays no part in how errors are reported, so it is left out here.
-    argv = [*argv, "hydra/job_logging=none", "hydra/hydra_logging=none"]
-    old_argv, sys.argv = sys.argv, argv
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    finally:
-        sys.argv = old_argv
+    code = run(command, argv)
     return code, capfd.readouterr().err
 
 
@@ -146,7 +134,7 @@ def test_bad_csv_folder(tmp_path, capfd, case):
     before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     cache = tmp_path / "cache"
     code, stderr = _run(
-        har_data, ["har-data", "data=csv", f"data.source.path={folder}", f"paths.cache_dir={cache}"], capfd
+        "har-data", ["data=csv", f"data.source.path={folder}", f"paths.cache_dir={cache}"], capfd
     )
     _assert_clear(code, stderr, expected)
     lines = stderr.strip().splitlines()  # `error: <folder>: N problems in 1 file; ...`, then one line each
@@ -158,10 +146,46 @@ def test_bad_csv_folder(tmp_path, capfd, case):
     assert not cache.exists() or not any(cache.rglob("*"))
 
 
+def test_a_folder_of_one_class_is_refused(tmp_path, capfd):
+    """A well-formed folder, but a classifier of one class would score 1.000 and mean nothing."""
+    folder = _folder(tmp_path, {"s.csv": GOOD})
+    cache = tmp_path / "cache"
+    code, stderr = _run(
+        "har-data", ["data=csv", f"data.source.path={folder}", f"paths.cache_dir={cache}"], capfd
+    )
+    assert code == 2 and stderr.strip().splitlines() == [
+        "error: data=csv: 1 class(es) in the data (walk); a classifier needs at least two"
+    ]
+    assert not cache.exists() or not any(cache.rglob("*"))
+
+
 CONFIG_CORPUS = {
-    "unknown key": (["trainer.epoch=3"], "Key 'epoch' is not in struct"),
-    "unknown key in a group": (["data.windw_s=3"], "windw_s"),
-    "unknown group option": (["model=transformer"], "Could not find 'model/transformer'"),
+    "unknown key": (["trainer.epoch=3"], "trainer.epoch=3: no such key; did you mean trainer.epochs?"),
+    "unknown key added with +": (
+        ["+trainer.epoch=3"],
+        "+trainer.epoch=3: no such key, and + would add one that nothing reads; did you mean trainer.epochs=3?",
+    ),
+    "unknown key in a group": (
+        ["data.windw_s=3"],
+        "data.windw_s=3: no such key; did you mean data.window_s?",
+    ),
+    "unknown key, parent misspelt": (["triner.epochs=3"], "did you mean trainer.epochs?"),
+    "unknown group option": (
+        ["model=resnet"],
+        "model=resnet: no such option; did you mean model=resnet1d? (options: cnn, deepconvlstm,",
+    ),
+    "group of another command": (["stream=sim"], "stream=sim: train.yaml does not use stream (its groups:"),
+    "group added with +": (
+        ["+search_space=tiny"],
+        "+search_space=tiny: train.yaml does not use search_space",
+    ),
+    "group chosen twice": (["+model=cnn"], "+model=cnn: model is chosen already (model=cnn)"),
+    "experiment of another command": (
+        ["+experiment=sweep_watch"],
+        "is run with `har-sweep`, not `har-train`",
+    ),
+    "a multirun list": (["model=cnn,dscnn"], "several values would run several jobs"),
+    "a flag Hydra had": (["--multirun"], "--multirun: no such flag"),
     "override syntax": (["trainer.epochs=[1,"], "no viable alternative at input"),
     "text for an integer": (["trainer.epochs=abc"], "trainer.epochs=abc: expected a positive integer"),
     "text for a float": (
@@ -209,17 +233,9 @@ CONFIG_CORPUS = {
 
 @pytest.mark.parametrize("case", sorted(CONFIG_CORPUS))
 def test_bad_config(tmp_path, session_cache, capfd, case):
-    from har.train import main as har_train
-
     overrides, expected = CONFIG_CORPUS[case]
-    argv = [
-        "har-train",
-        f"paths.root={tmp_path}",
-        f"paths.cache_dir={session_cache}",
-        "logger=none",
-        *overrides,
-    ]
-    code, stderr = _run(har_train, argv, capfd)
+    argv = [f"paths.root={tmp_path}", f"paths.cache_dir={session_cache}", "logger=none", *overrides]
+    code, stderr = _run("har-train", argv, capfd)
     _assert_clear(code, stderr, expected)
-    hydra_own = {".hydra"}  # Hydra's record of the attempt, written before har runs
-    assert not [p for p in tmp_path.rglob("*") if p.is_file() and not hydra_own & set(p.parts)]
+    assert code == 2 and len(stderr.strip().splitlines()) == 1 and stderr.startswith("error: ")
+    assert not any(tmp_path.iterdir())  # no run folder, not even an empty one

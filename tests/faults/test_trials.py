@@ -24,7 +24,7 @@ from har.config import ConfigError, compose
 from har.export.exporter import export
 from har.sweep.best import best_run_dir
 from har.sweep.driver import worker_config
-from har.sweep.storage import make_storage
+from har.sweep.storage import CONFIG_ERROR, make_storage
 from har.sweep.worker import work
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
@@ -60,12 +60,13 @@ def _prepare(compose_sweep, tmp_path, n_trials: int, *overrides: str):
 
 
 def test_nan_loss_divergence_and_a_model_too_deep_fail_with_their_reason(compose_sweep, tmp_path):
-    worker_cfg, study, sweep_dir = _prepare(compose_sweep, tmp_path, 4)
+    worker_cfg, study, sweep_dir = _prepare(compose_sweep, tmp_path, 3)
     for learning_rate, depth in ((1e10, 2), (1e3, 2), (2e-3, 8), (2e-3, 2)):
         study.enqueue_trial({"optimizer.learning_rate": learning_rate, "model.build.depth": depth})
-    assert work(worker_cfg, 0) == 4
+    assert work(worker_cfg, 0) == 4  # 3 slots: the refused config (too deep) takes none
     nan, diverged, too_deep, good = study.get_trials()
     assert [t.state for t in (nan, diverged, too_deep)] == [TrialState.FAIL] * 3
+    assert [bool(t.system_attrs.get(CONFIG_ERROR)) for t in (nan, diverged, too_deep)] == [False, False, True]
     assert "TrainingDiverged: train/loss is nan at epoch 1" in nan.user_attrs["error"]
     assert "diverged: NaN, inf or over 1000" in diverged.user_attrs["error"]
     assert "window of 100 samples is too short: model depth=8" in too_deep.user_attrs["error"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 from optuna.trial import TrialState
 
 from har.config import to_container
@@ -55,7 +55,9 @@ def _states(study: optuna.Study) -> list[str]:
 
 
 def test_workers_get_the_whole_composed_config(compose_sweep, tmp_path):
-    cfg = compose_sweep("sweep.search_space=tiny", "+sweep.a_new_key=7", "paths.root=relative")
+    cfg = compose_sweep("sweep.search_space=tiny", "paths.root=relative")
+    with open_dict(cfg):  # a key conf/sweep.yaml may gain (`+sweep.a_new_key` is refused: nothing reads it)
+        cfg.sweep.a_new_key = 7
     worker_cfg = worker_config(cfg)
     composed = to_container(cfg)
     handed = OmegaConf.to_container(worker_cfg)

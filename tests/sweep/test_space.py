@@ -7,7 +7,7 @@ from omegaconf import OmegaConf
 from optuna.trial import FixedTrial
 
 from har.config import ConfigError
-from har.sweep.space import parse_space, sample, to_overrides
+from har.sweep.space import branches, parse_space, sample, to_overrides
 
 SPACE = {
     "params": {
@@ -75,3 +75,13 @@ def test_every_shipped_search_space_parses_and_composes(compose_train):
             cfg = compose_train(*to_overrides(values))  # every sampled key exists in the train config
             for key, value in values.items():
                 assert str(OmegaConf.select(cfg, key) if "." in key else cfg[key].name) == str(value), key
+
+
+def test_branches_take_every_group_choice_and_activate_every_parameter():
+    params = parse_space(SPACE)
+    found = [to_overrides(values) for values in branches(params)]
+    assert found == [
+        ["model=cnn", "optimizer.learning_rate=0.0001", "model.build.depth=2", "augment=none"],
+        ["model=dscnn", "optimizer.learning_rate=0.0001", "augment=none"],
+        ["model=cnn", "optimizer.learning_rate=0.0001", "model.build.depth=2", "augment=light"],
+    ]

@@ -83,7 +83,6 @@ def test_a_killed_worker_leaves_no_trial_running(compose_sweep):
         "sweep.n_trials=2",
         "sweep.heartbeat.interval=1",
         "sweep.heartbeat.grace=4",
-        "+sweep.train_overrides_extra=null",
         'sweep.train_overrides=["trainer.epochs=30","data.train_fraction=0.1","trainer.patience=0"]',
     )
     sweep_dir = Path(cfg.paths.output_dir)

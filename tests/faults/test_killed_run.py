@@ -1,0 +1,69 @@
+"""A `har-train` stopped mid-run: its history survives and its folder says it did not finish.
+
+SIGTERM (and Ctrl-C) stop the run through Python, so its W&B run is finished with a failure
+exit code instead of being left running; SIGKILL cannot be caught, and still leaves the
+history up to the last finished epoch and the `unfinished.txt` marker.
+"""
+
+from __future__ import annotations
+
+import csv
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from har.logging import read_run
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
+
+SCRIPTS = Path(sys.executable).parent
+
+
+def _history(root: Path) -> list[dict[str, str]]:
+    files = list(root.glob("runs/*/history.csv"))
+    return list(csv.DictReader(files[0].open())) if files else []
+
+
+@pytest.mark.parametrize("kind", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_killed_run_keeps_its_history_and_says_it_is_unfinished(tmp_path, session_cache, kind):
+    process = subprocess.Popen(
+        [
+            str(SCRIPTS / "har-train"),
+            f"paths.root={tmp_path}",
+            f"paths.cache_dir={session_cache}",
+            "trainer.epochs=40",
+            "data.train_fraction=0.1",
+            "model.build.width=8",
+            "model.build.dense_units=16",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 300
+    while len(_history(tmp_path)) < 2 and process.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(kind)
+    stdout, stderr = process.communicate(timeout=120)
+    run_dir = next(tmp_path.glob("runs/*"))
+    rows = _history(tmp_path)
+    printed = [line for line in stdout.splitlines() if line.startswith("epoch ")]
+    assert [int(row["epoch"]) for row in rows] == list(range(1, len(rows) + 1))
+    assert len(printed) - 1 <= len(rows) <= len(printed) and len(rows) >= 2  # killed between print and write?
+    marker = (run_dir / "unfinished.txt").read_text()
+    assert marker.startswith("This run has not finished: epoch ") and " of 40 done." in marker
+    assert not (run_dir / "metrics.json").exists()
+    wandb_run = read_run(next((run_dir / "wandb").glob("offline-run-*")))["run"]
+    if kind == signal.SIGTERM:
+        assert process.returncode == 143
+        assert stderr.strip().endswith(
+            f"stopped: interrupted; what it wrote so far is in {run_dir}, unfinished"
+        )
+        assert wandb_run["exit_code"] == 1  # finished as failed, not left running
+    else:
+        assert process.returncode == -signal.SIGKILL
+        assert "exit_code" not in wandb_run  # SIGKILL: nothing in the process can finish it
