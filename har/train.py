@@ -219,6 +219,7 @@ def _run_fold(run: _Run, fold: validation.Fold, epoch_hooks) -> dict[str, Any]:
         **_baseline(run, data, splits),
         "best_epoch": fitted.best_epoch,
         "epochs_trained": len(fitted.history),
+        "model/params": fitted.params,
         "subjects": data.subjects,
         "fingerprint": fingerprint,
     }

@@ -259,8 +259,8 @@ def _best_table(best: list[FrozenTrial], names: list[str]) -> list[str]:
             f"| {trial.number} | "
             + " | ".join(f"{v:.4f}" for v in trial.values)
             + f" | {_cell(attrs.get('cv/val/macro_f1_std'))} | {_cell(_test_figure(trial, 'test/macro_f1'))} "
-            f"| {_cell(attrs.get('folds/test/macro_f1'))} | {_cell(attrs.get('baseline/test/macro_f1'))} "
-            f"| {attrs.get('model/params', '')} | `{' '.join(attrs.get('overrides', []))}` |"
+            f"| {_cell(attrs.get('folds/test/macro_f1'))} | {_cell(_test_figure(trial, 'baseline/test/macro_f1'))} "
+            f"| {_test_figure(trial, 'model/params') or ''} | `{' '.join(attrs.get('overrides', []))}` |"
         )
     return lines
 

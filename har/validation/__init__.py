@@ -110,6 +110,8 @@ def combine(fold_metrics: list[dict[str, Any]]) -> dict[str, Any]:
         values = [m[key] for m in fold_metrics if key in m]
         if values and len(values) == len(fold_metrics):
             combined[name] = float(np.mean(values))
+    if all("model/params" in m for m in fold_metrics):  # one config: every fold builds the same model
+        combined["model/params"] = fold_metrics[0]["model/params"]
     keep = ("val/accuracy", "val/macro_f1", "test/accuracy", "test/macro_f1", "best_epoch", "epochs_trained")
     combined["cv/folds"] = [
         {"fold": number, "subjects": m["subjects"]["val"], **{k: m[k] for k in keep if k in m}}

@@ -193,6 +193,11 @@ def test_a_cross_validated_sweep_prunes_a_bad_trial_after_its_first_fold_and_ref
     assert (
         "mean validation score over subject folds" in summary and f"{refit['test/macro_f1']:.4f}" in summary
     )
+    # the best row carries the model's size (and the refit's baseline, when there is one), not blanks
+    best_row = next(line for line in summary.splitlines() if line.startswith(f"| {good.number} |"))
+    assert f"| {refit['model/params']} |" in best_row
+    baseline = refit.get("baseline/test/macro_f1")
+    assert (f"{baseline:.4f}" if baseline is not None else "| – |") in best_row
 
 
 def test_two_workers_on_postgresql(compose_sweep, tmp_path, postgres_url):
