@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,15 @@ UNLABELLED = -1
 
 class DataError(UserError, ValueError):
     """Bad input data; the message names the file, row, column or key at fault."""
+
+
+def require_channels(source: str, needed: Sequence[str], present: Sequence[str]) -> None:
+    """Refuse `source` (a stream, a file) when it lacks a channel that a model needs."""
+    absent = [c for c in needed if c not in present]
+    if absent:
+        raise DataError(
+            f"{source}: the model needs channel(s) {', '.join(absent)}, the stream has {' '.join(present)}"
+        )
 
 
 @dataclass(frozen=True)

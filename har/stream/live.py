@@ -15,7 +15,7 @@ from typing import TextIO
 
 import numpy as np
 
-from har.data.recording import DataError
+from har.data.recording import DataError, require_channels
 
 
 class LineStream:
@@ -38,12 +38,7 @@ class LineStream:
 
     def select(self, channels: Sequence[str]) -> LineStream:
         """Read only `channels`, in that order (the model's, from its bundle)."""
-        absent = [c for c in channels if c not in self.layout]
-        if absent:
-            raise DataError(
-                f"{self.name}: the model needs channel(s) {', '.join(absent)}, the stream has "
-                f"{' '.join(self.layout)}"
-            )
+        require_channels(self.name, channels, self.layout)
         self.channels = list(channels)
         self.positions = [0, *(1 + self.layout.index(c) for c in channels)]
         return self

@@ -16,7 +16,7 @@ import numpy as np
 
 from har.config import compose, instantiate
 from har.data.channels import DEFAULT_CHANNELS
-from har.data.recording import DataError
+from har.data.recording import DataError, require_channels
 from har.data.sources.csv_format import Problems, SessionFormat, read_session, read_table
 from har.data.sources.strikes_sim import CLASS_NAMES as STRIKE_CLASSES
 from har.data.sources.strikes_sim import random_style, simulate_session
@@ -40,12 +40,7 @@ class Stream:
 
     def select(self, channels: Sequence[str]) -> Stream:
         """The stream with only `channels`, in that order (a model's channels, from its bundle)."""
-        absent = [c for c in channels if c not in self.channels]
-        if absent:
-            raise DataError(
-                f"{self.name}: the model needs channel(s) {', '.join(absent)}, the stream has "
-                f"{' '.join(self.channels)}"
-            )
+        require_channels(self.name, channels, self.channels)
         if tuple(channels) == self.channels:
             return self
         index = [self.channels.index(c) for c in channels]

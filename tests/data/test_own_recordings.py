@@ -24,6 +24,22 @@ from har.data.splits import SPLITS, split_subjects, subject_classes
 CHANNELS = ["ax", "ay", "az", "gx", "gy", "gz"]
 
 
+def har_data(folder: Path, root: Path) -> subprocess.CompletedProcess:
+    """`har-data data=csv` on `folder`, as a user runs it (wide enough for the session table)."""
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "har-data"),
+            "data=csv",
+            f"data.source.path={folder}",
+            f"paths.root={root}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
 def write_session(folder: Path, stem: str, t: np.ndarray, labels, *, columns=CHANNELS, seed: int = 0) -> Path:
     """A session file: `t` as given (floats as Python prints them), smooth signals, labels."""
     rng = np.random.default_rng(seed)
@@ -254,17 +270,7 @@ def test_three_problems_in_three_files_are_reported_in_one_run_and_nothing_is_wr
 def test_har_data_reports_every_problem_and_exits_2(tmp_path):
     folder = tmp_path / "broken"
     three_problems(folder)
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "har-data"),
-            "data=csv",
-            f"data.source.path={folder}",
-            f"paths.root={tmp_path}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = har_data(folder, tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "3 problems in 3 files" in result.stderr
     assert all(name in result.stderr for name in ("s1.csv: line 11", "s2.csv: line 32", "s3.csv (part 1"))
@@ -369,18 +375,7 @@ def test_har_data_prints_a_report_per_session(tmp_path):
             t[200:] += 3.0  # a 3 s gap
         write_session(folder, f"s{number}", t, ["walk", "sit"][number % 2], seed=number)
     write_sessions_file(folder, [(f"s{n}", f"p{n}", "test" if n == 1 else "") for n in range(5)])
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "har-data"),
-            "data=csv",
-            f"data.source.path={folder}",
-            f"paths.root={tmp_path}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    result = har_data(folder, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 5}
     assert set(rows) >= {f"s{n}.csv" for n in range(5)}
