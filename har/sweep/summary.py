@@ -42,6 +42,7 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
                 "model/params": trial.user_attrs.get("model/params", None),
                 "epochs": trial.user_attrs.get("epochs_trained", None),
                 "seconds": trial.user_attrs.get("seconds", None),
+                "device": trial.user_attrs.get("device", ""),  # gpu:<index> | cpu, as its worker was given
                 "vae_cache_hit": trial.user_attrs.get("synth/vae_cache_hit", None),
                 "overrides": " ".join(trial.user_attrs.get("overrides", [])),
                 "error": trial.user_attrs.get(

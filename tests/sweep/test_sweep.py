@@ -6,6 +6,7 @@ kills, pruning and the TFLite objectives train tiny trials.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -49,6 +50,8 @@ def test_two_workers_on_a_journal_complete_n_distinct_trials(compose_sweep):
     assert all(t.value == dry_run_value(t.params, "val/macro_f1") for t in study.get_trials())
     for name in ("trials.csv", "summary.md", "history.png"):
         assert (result.sweep_dir / name).is_file(), name
+    table = list(csv.DictReader((result.sweep_dir / "trials.csv").read_text().splitlines()))
+    assert {row["device"] for row in table} == {"cpu"}  # the device each trial's worker was given
 
 
 def test_resume_adds_only_the_missing_trials(compose_sweep):
