@@ -277,6 +277,18 @@ def test_search_space_is_a_group_and_objective_a_dotted_name():
     assert compose_run("sweep", ["+search_space=architectures"]).sweep.search_space == "architectures"
 
 
+def test_the_readmes_dry_run_sweep_ends_cleanly_without_an_export(tmp_path):
+    """`har-sweep sweep.objective=dry_run` on defaults: trials told, summary, no model to export."""
+    result = _run(
+        "har-sweep", f"paths.root={tmp_path}", "sweep.objective=dry_run", "sweep.n_trials=3", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "no export: trial " in result.stdout and "trained no model" in result.stdout
+    sweep_dir = tmp_path / "sweeps" / "watch-default"
+    assert len((sweep_dir / "trials.csv").read_text().splitlines()) == 1 + 3
+    assert not (sweep_dir / "export").exists()
+
+
 def test_run_folders_carry_the_model_and_the_study():
     cfg = compose_run("train", ["data=hapt", "model=dscnn", "paths.root=/x"])
     assert Path(cfg.paths.output_dir).parent == Path("/x/runs")

@@ -189,6 +189,31 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     return SweepResult(study, sweep_dir, summary, bundle)
 
 
+def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path | None:
+    """Export the run of the best trial (`sweep.pareto_index` of a Pareto front); its bundle.
+
+    None, said on stdout, when that trial trained nothing (a dry run has no run folder).
+    """
+    from har.export.exporter import export
+
+    trial = pick(best, int(cfg.sweep.pareto_index))
+    if "run_dir" not in trial.user_attrs:
+        print(f"no export: trial {trial.number} trained no model (sweep.objective is a dry run)", flush=True)
+        return None
+    export_cfg = compose(
+        "export",
+        [
+            f"run_dir={trial.user_attrs['run_dir']}",
+            f"paths.root={cfg.paths.root}",
+            f"paths.output_dir={Path(cfg.paths.output_dir) / 'export'}",
+            *cfg.sweep.export_overrides,
+        ],
+    )
+    export_cfg.logger = cfg.logger
+    export_cfg.logger.job_type = "export"
+    return export(export_cfg).bundle
+
+
 def _check_remembered(cfg: DictConfig, sweep_dir: Path, settings: dict[str, Any]) -> None:
     """Refuse changed settings for an existing study before anything is written."""
     journal = sweep_dir / "journal.log"
@@ -203,24 +228,6 @@ def _check_remembered(cfg: DictConfig, sweep_dir: Path, settings: dict[str, Any]
     warning = remember(study, settings, allow_changes=bool(cfg.sweep.allow_changes))
     if warning:
         print(warning, file=sys.stderr, flush=True)
-
-
-def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path:
-    """Export the run of the best trial (`sweep.pareto_index` of a Pareto front); its bundle."""
-    from har.export.exporter import export
-
-    export_cfg = compose(
-        "export",
-        [
-            f"run_dir={pick(best, int(cfg.sweep.pareto_index)).user_attrs['run_dir']}",
-            f"paths.root={cfg.paths.root}",
-            f"paths.output_dir={Path(cfg.paths.output_dir) / 'export'}",
-            *cfg.sweep.export_overrides,
-        ],
-    )
-    export_cfg.logger = cfg.logger
-    export_cfg.logger.job_type = "export"
-    return export(export_cfg).bundle
 
 
 def main(cfg: DictConfig) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 EXIT_DEVICE_ERROR = 75  # the worker's trial hit a device error: the driver starts a replacement
+IDLE_POLL_S = 1.0  # a worker with no slot left looks again this often while others' trials run
 
 
 class DeviceLost(Exception):  # not a RuntimeError: `work` treats those as a lost trial
@@ -121,6 +122,8 @@ def work(cfg: DictConfig, index: int) -> int:
     When every slot is taken but trials still run elsewhere, the worker waits for them
     instead of leaving: if one of their workers died, its trial goes stale, is failed and is
     retried here, so the sweep never ends with a trial stuck RUNNING while a worker lives.
+    It looks every `IDLE_POLL_S` (not every heartbeat interval), so it leaves within a second
+    of the last trial's end.
 
     Raises:
         DeviceLost: a trial hit a device error; it was failed and queued again first.
@@ -161,7 +164,7 @@ def work(cfg: DictConfig, index: int) -> int:
         if trial is None:
             if not running:
                 break
-            time.sleep(cfg.sweep.heartbeat.interval)
+            time.sleep(min(IDLE_POLL_S, float(cfg.sweep.heartbeat.interval)))
             continue
         with Heartbeat(storage, trial._trial_id, cfg.sweep.heartbeat.interval):
             try:
