@@ -26,7 +26,8 @@ def test_grid_summary_and_resume(tmp_path, session_cache, capsys):
             "name=tiny",
             "factors={augment:[none,light]}",
             "seeds=[0,1]",
-            'overrides=["trainer.epochs=1","data.train_fraction=0.1","logger=none","model.build.width=8"]',
+            'overrides=["trainer.epochs=1","data.train_fraction=0.1","logger=none","model.build.width=8",'
+            '"validation.k=2"]',
         ],
     )
     root = run_ablation(cfg)
@@ -45,7 +46,7 @@ def test_grid_summary_and_resume(tmp_path, session_cache, capsys):
     )
     paired = list(csv.DictReader((root / "paired.csv").read_text().splitlines()))
     assert [(r["factor"], r["level"], r["reference"], r["pairs"]) for r in paired] == [
-        ("augment", "light", "none", "6")  # 2 seeds x 3 subject folds, paired
+        ("augment", "light", "none", "4")  # 2 seeds x 2 subject folds, paired
     ]
     assert (
         float(paired[0]["val_diff_low"]) <= float(paired[0]["val_diff"]) <= float(paired[0]["val_diff_high"])

@@ -5,6 +5,10 @@ An experiment is a `# @package _global_` delta for one entry point, named in its
 the experiment's own settings (search space, data, factors, variants) and shrink only the
 budget: one trial, the first two values of each factor and one seed, one or two epochs on a
 tenth of the train windows, a few latency calls.
+
+A `<study>_hapt` experiment that is its `<study>_watch` twin with `data=hapt` (and its own
+names and trial counts) is checked to be exactly that, and its tiny run is its twin's: hapt
+runs end to end once, through `sweep_hapt`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from har.config import CONF_DIR, ConfigError, compose, override_key
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 TINY_TRAIN = ["trainer.epochs=2", "data.train_fraction=0.1", "trainer.patience=0"]
 PRIMARY = {"har-train": "train", "har-sweep": "sweep", "har-ablate": "ablate", "har-export": "export"}
+TWINS = [n for n in EXPERIMENTS if n.endswith("_hapt") and n.removesuffix("_hapt") + "_watch" in EXPERIMENTS]
+HAPT_RUN = "sweep_hapt"  # the one hapt twin run on tiny data (the cheapest)
+TWIN_MAY_DIFFER = {"experiment.name", "experiment.version", "name", "sweep.study", "sweep.n_trials"}
+TWIN_MAY_DIFFER |= {"sweep.sampler.n_startup_trials"}  # budgets and names, not what runs
 
 
 def _command(name: str) -> str:
@@ -64,8 +72,32 @@ def test_an_experiment_for_another_command_is_refused(command, tmp_path):
     assert not any(tmp_path.iterdir())  # refused before writing anything
 
 
+def _flat(node: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in node.items():
+        flat.update(_flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return flat
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_a_hapt_twin_is_its_watch_twin_with_data_hapt(name):
+    watch = name.removesuffix("_hapt") + "_watch"
+    assert _command(name) == _command(watch)
+    hapt, other = (
+        _flat(
+            OmegaConf.to_container(compose(PRIMARY[_command(n)], [f"+experiment={n}", "paths.output_dir=x"]))
+        )
+        for n in (name, watch)
+    )
+    differ = {key for key in hapt.keys() | other.keys() if hapt.get(key) != other.get(key)} - TWIN_MAY_DIFFER
+    overrides = {"sweep.train_overrides", "overrides"} & differ
+    assert len(overrides) == 1 and differ == overrides, differ
+    (key,) = overrides
+    assert [o for o in hapt[key] if o != "data=hapt"] == other[key] and "data=hapt" in hapt[key]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", EXPERIMENTS)
+@pytest.mark.parametrize("name", [n for n in EXPERIMENTS if n not in TWINS or n == HAPT_RUN])
 def test_experiment_runs_on_tiny_data(name, tmp_path, session_cache, request):
     command = _command(name)
     if command == "har-sweep":
