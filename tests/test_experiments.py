@@ -4,7 +4,7 @@ An experiment is a `# @package _global_` delta for one entry point, named in its
 (`# har-sweep +experiment=sweep_watch`) and under `experiment.command`. The smoke runs keep
 the experiment's own settings (search space, data, factors, variants) and shrink only the
 budget: one trial, the first two values of each factor and one seed, one or two epochs on a
-tenth of the train windows, a few latency calls.
+tenth of the train windows, 2 subject folds where they cross-validate, a few latency calls.
 
 A `<study>_hapt` experiment that is its `<study>_watch` twin with `data=hapt` (and its own
 names and trial counts) is checked to be exactly that, and its tiny run is its twin's: hapt
@@ -112,7 +112,12 @@ def test_experiment_runs_on_tiny_data(name, tmp_path, session_cache, request):
             "sweep.workers=1",
             "sweep.export=false",
         )
-        cfg.sweep.train_overrides = [*cfg.sweep.train_overrides, *TINY_TRAIN]  # keep data=..., add budget
+        folds = ["validation.k=2"] if "validation=subject_kfold" in cfg.sweep.train_overrides else []
+        cfg.sweep.train_overrides = [
+            *cfg.sweep.train_overrides,
+            *TINY_TRAIN,
+            *folds,
+        ]  # keep data=..., add budget
         result = run_sweep(cfg)
         assert result.study.study_name == cfg.sweep.study and len(result.study.trials) == 1
         assert (result.sweep_dir / "trials.csv").is_file()
@@ -128,7 +133,8 @@ def test_experiment_runs_on_tiny_data(name, tmp_path, session_cache, request):
         }
         cfg.seeds = list(cfg.seeds)[:1]
         tiny = [o for o in TINY_TRAIN if override_key(o) not in cfg.factors]  # a factor is not overridden
-        cfg.overrides = [*cfg.overrides, *tiny, "trainer.epochs=1", "logger=none"]
+        folds = [] if cfg.validation == "holdout" else ["validation.k=2"]
+        cfg.overrides = [*cfg.overrides, *tiny, *folds, "trainer.epochs=1", "logger=none"]
         if "synth=cvae" in cfg.overrides:
             cfg.overrides += [*request.getfixturevalue("tiny_vae"), f"synth.cache_dir={tmp_path / 'vae'}"]
         root = run_ablation(cfg)
