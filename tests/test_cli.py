@@ -277,6 +277,7 @@ def test_search_space_is_a_group_and_objective_a_dotted_name():
     assert compose_run("sweep", ["+search_space=architectures"]).sweep.search_space == "architectures"
 
 
+@pytest.mark.slow  # starts worker processes
 def test_the_readmes_dry_run_sweep_ends_cleanly_without_an_export(tmp_path):
     """`har-sweep sweep.objective=dry_run` on defaults: trials told, summary, no model to export."""
     result = _run(

@@ -92,6 +92,7 @@ def _python(code: str, tmp_path: Path) -> str:
     return result.stdout
 
 
+@pytest.mark.slow  # starts worker processes
 def test_mirrored_on_two_logical_cpus_has_two_replicas(tmp_path):
     out = _python(
         """

@@ -17,6 +17,7 @@ from har.sweep.worker import takes_slot
 pytestmark = pytest.mark.faults
 
 
+@pytest.mark.slow  # starts worker processes
 def test_a_device_error_replaces_the_worker_and_retries_the_trial_once(
     compose_sweep, fake_nvidia_smi, capsys
 ):

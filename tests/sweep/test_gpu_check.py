@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks" / "gpu_check.py"
 
 
@@ -21,6 +23,7 @@ def _gpu_check(tmp_path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # starts worker processes
 def test_dry_run_checks_that_every_gpu_took_trials(tmp_path, fake_nvidia_smi):
     fake_nvidia_smi(count=2)
     result = _gpu_check(tmp_path, "--dry-run", "--trials-per-worker", "2", "--seconds", "0.3")

@@ -107,6 +107,7 @@ def test_a_worker_pins_its_gpu_before_tensorflow_loads(monkeypatch):
     assert os.environ["CUDA_VISIBLE_DEVICES"] == ""
 
 
+@pytest.mark.slow  # starts worker processes
 def test_inherited_gpus_2_3_one_worker_each(compose_sweep, fake_nvidia_smi, monkeypatch):
     fake_nvidia_smi(count=4)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
@@ -115,6 +116,7 @@ def test_inherited_gpus_2_3_one_worker_each(compose_sweep, fake_nvidia_smi, monk
     assert devices == {"gpu:2", "gpu:3"}
 
 
+@pytest.mark.slow  # starts worker processes
 def test_inherited_gpus_2_3_two_workers_each(compose_sweep, fake_nvidia_smi, monkeypatch):
     fake_nvidia_smi(count=4)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
@@ -123,6 +125,7 @@ def test_inherited_gpus_2_3_two_workers_each(compose_sweep, fake_nvidia_smi, mon
     assert devices == {"gpu:2", "gpu:3"}
 
 
+@pytest.mark.slow  # starts worker processes
 def test_inherited_gpus_2_3_auto_follows_the_rule(compose_sweep, fake_nvidia_smi, monkeypatch):
     fake_nvidia_smi(count=4, memory_mib=81559)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
@@ -132,6 +135,7 @@ def test_inherited_gpus_2_3_auto_follows_the_rule(compose_sweep, fake_nvidia_smi
     assert devices == {"gpu:2", "gpu:3"}
 
 
+@pytest.mark.slow  # starts worker processes
 def test_without_gpus_the_cpu_as_before(compose_sweep, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no nvidia-smi
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import optuna
+import pytest
 from omegaconf import OmegaConf
 
 from har.sweep.driver import run_sweep, worker_config
@@ -35,6 +36,7 @@ def _parameter_sets(study: optuna.Study) -> list[tuple]:
     return [tuple(sorted(t.params.items())) for t in study.get_trials()]
 
 
+@pytest.mark.slow  # starts worker processes
 def test_a_sweep_resumed_twice_never_replays(compose_sweep):
     for n_trials in (4, 8, 12):
         study = run_sweep(compose_sweep(*RANDOM_DRY, "sweep.workers=2", f"sweep.n_trials={n_trials}")).study
@@ -42,6 +44,7 @@ def test_a_sweep_resumed_twice_never_replays(compose_sweep):
     assert len(sets) == 12 and len(set(sets)) == 12
 
 
+@pytest.mark.slow  # starts worker processes
 def test_two_drivers_at_once_never_replay(tmp_path):
     common = [
         *RANDOM_DRY,

@@ -25,6 +25,7 @@ from har.sweep.storage import CONFIG_ERROR, RETRIED, make_storage
 DRY = ["sweep.objective=dry_run", "sweep.heartbeat.interval=1"]
 
 
+@pytest.mark.slow  # starts worker processes
 def test_a_rerun_with_other_train_overrides_is_refused_unless_allowed(compose_sweep, tmp_path):
     first = run_sweep(compose_sweep(*DRY, "sweep.n_trials=2"))
     sweep_yaml = (first.sweep_dir / "sweep.yaml").read_text()
