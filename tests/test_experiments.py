@@ -113,11 +113,8 @@ def test_experiment_runs_on_tiny_data(name, tmp_path, session_cache, request):
             "sweep.export=false",
         )
         folds = ["validation.k=2"] if "validation=subject_kfold" in cfg.sweep.train_overrides else []
-        cfg.sweep.train_overrides = [
-            *cfg.sweep.train_overrides,
-            *TINY_TRAIN,
-            *folds,
-        ]  # keep data=..., add budget
+        budget = [*TINY_TRAIN, *folds]
+        cfg.sweep.train_overrides = [*cfg.sweep.train_overrides, *budget]  # keep data=..., add budget
         result = run_sweep(cfg)
         assert result.study.study_name == cfg.sweep.study and len(result.study.trials) == 1
         assert (result.sweep_dir / "trials.csv").is_file()

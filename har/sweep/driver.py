@@ -189,6 +189,22 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     return SweepResult(study, sweep_dir, summary, bundle)
 
 
+def _check_remembered(cfg: DictConfig, sweep_dir: Path, settings: dict[str, Any]) -> None:
+    """Refuse changed settings for an existing study before anything is written."""
+    journal = sweep_dir / "journal.log"
+    if not cfg.sweep.storage and not journal.is_file():
+        return  # a new study: nothing to compare, and opening would create the journal
+    try:
+        study = optuna.load_study(
+            study_name=cfg.sweep.study, storage=make_storage(cfg.sweep.storage, journal)
+        )
+    except KeyError:  # no such study yet
+        return
+    warning = remember(study, settings, allow_changes=bool(cfg.sweep.allow_changes))
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+
+
 def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path | None:
     """Export the run of the best trial (`sweep.pareto_index` of a Pareto front); its bundle.
 
@@ -212,22 +228,6 @@ def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path | None:
     export_cfg.logger = cfg.logger
     export_cfg.logger.job_type = "export"
     return export(export_cfg).bundle
-
-
-def _check_remembered(cfg: DictConfig, sweep_dir: Path, settings: dict[str, Any]) -> None:
-    """Refuse changed settings for an existing study before anything is written."""
-    journal = sweep_dir / "journal.log"
-    if not cfg.sweep.storage and not journal.is_file():
-        return  # a new study: nothing to compare, and opening would create the journal
-    try:
-        study = optuna.load_study(
-            study_name=cfg.sweep.study, storage=make_storage(cfg.sweep.storage, journal)
-        )
-    except KeyError:  # no such study yet
-        return
-    warning = remember(study, settings, allow_changes=bool(cfg.sweep.allow_changes))
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
 
 
 def main(cfg: DictConfig) -> None:
