@@ -9,6 +9,28 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from har.io import atomic_write
 
+# The metric names the code compares, monitors or reads back, spelled once (`split/metric`).
+VAL_ACCURACY = "val/accuracy"
+VAL_MACRO_F1 = "val/macro_f1"
+TEST_ACCURACY = "test/accuracy"
+TEST_MACRO_F1 = "test/macro_f1"
+
+
+def baseline_of(name: str) -> str:
+    """The forest baseline's figure beside the model's `name`: `baseline/<name>`."""
+    return f"baseline/{name}"
+
+
+def fold_models_of(name: str) -> str:
+    """`folds/<name>`: the mean over a cross-validated run's fold models (for reading, not choosing)."""
+    return f"folds/{name}"
+
+
+def cv_std_of(name: str) -> str:
+    """`cv/<name>_std`: the standard deviation of `name` over the folds."""
+    return f"cv/{name}_std"
+
+
 # What metrics.json says about macro-F1: a class absent from a small split's truth would
 # otherwise count as F1 = 0 and pull the mean down for a reason that is not the model's.
 MACRO_F1_SCOPE = (

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import har
+
+# What every har entry point sets (import har sets nothing): TensorFlow quiet, Keras and
+# matplotlib writing under the temporary folder, not ~.
+har.configure_process()
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 
@@ -49,7 +52,7 @@ def compose_train(tmp_path, session_cache):
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, session_cache) -> Path:
     """One small model trained on watch (2 epochs, a quarter of train), shared by export tests."""
-    from har.train import train
+    from har.training.run import train
 
     run_dir = tmp_path_factory.mktemp("trained") / "run"
     cfg = compose(
@@ -73,7 +76,7 @@ def trained_run(tmp_path_factory, session_cache) -> Path:
 def strikes_bundle(tmp_path_factory, session_cache) -> Path:
     """A small model trained on strikes_sim and exported: what the tracker tests stream through."""
     from har.export.exporter import export
-    from har.train import train
+    from har.training.run import train
 
     root = tmp_path_factory.mktemp("strikes")
     common = [f"paths.root={root}", "logger=none"]
@@ -113,11 +116,11 @@ def strikes_bundle(tmp_path_factory, session_cache) -> Path:
 def cross_validated_run(tmp_path_factory):
     """One small cross-validated run (3 folds + refit on watch, 2 epochs, a fifth of train),
     with every evaluation it made: (TrainResult, [(folder name, splits)], cfg)."""
-    import har.train
-    from har.train import train
+    import har.training.run
+    from har.training.run import train
 
     calls = []
-    evaluate = har.train.evaluate
+    evaluate = har.training.run.evaluate
 
     def counted(checkpoint, data, splits, out_dir, logger, tag=""):
         calls.append((Path(checkpoint).parent.name, tuple(splits)))
@@ -139,11 +142,11 @@ def cross_validated_run(tmp_path_factory):
             "logger=none",
         ],
     )
-    har.train.evaluate = counted  # counts, then evaluates as usual
+    har.training.run.evaluate = counted  # counts, then evaluates as usual
     try:
         result = train(cfg)
     finally:
-        har.train.evaluate = evaluate
+        har.training.run.evaluate = evaluate
     return result, calls, cfg
 
 

@@ -59,10 +59,10 @@ def test_header_and_metadata_name_the_command(name):
 
 @pytest.mark.parametrize("command", sorted(PRIMARY))
 def test_an_experiment_for_another_command_is_refused(command, tmp_path):
-    from har.ablate import run_ablation
+    from har.ablate.run import run_ablation
     from har.export.exporter import export
     from har.sweep.driver import run_sweep
-    from har.train import train
+    from har.training.run import train
 
     entry = {"har-train": train, "har-sweep": run_sweep, "har-ablate": run_ablation, "har-export": export}
     other = next(n for n in EXPERIMENTS if _command(n) != command)
@@ -119,7 +119,7 @@ def test_experiment_runs_on_tiny_data(name, tmp_path, session_cache, request):
         assert result.study.study_name == cfg.sweep.study and len(result.study.trials) == 1
         assert (result.sweep_dir / "trials.csv").is_file()
     elif command == "har-ablate":
-        from har.ablate import run_ablation
+        from har.ablate.run import run_ablation
 
         cfg = _compose(name, tmp_path, f"paths.cache_dir={session_cache}")
         # the first value of every factor but the last, the first two of the last
@@ -157,7 +157,7 @@ def test_experiment_runs_on_tiny_data(name, tmp_path, session_cache, request):
         reports = json.loads((bundle / "comparison.json").read_text())["reports"]
         assert [r["name"] for r in reports] == ["keras", *cfg.variants]
     else:
-        from har.train import train
+        from har.training.run import train
 
         cfg = _compose(name, tmp_path, "logger=none", f"paths.cache_dir={session_cache}", *TINY_TRAIN)
         assert "test/macro_f1" in train(cfg).metrics

@@ -149,7 +149,7 @@ def test_sweep_analysis(study_name, kernel, tiny_study, monkeypatch):
 
 def _write_ablation(folder: Path, factor: str, values: list, offset: float) -> None:
     """results.csv and summary.csv in har-ablate's own format (its grid runner is tested in test_ablate)."""
-    from har.ablate import summarise
+    from har.ablate.run import summarise
     from har.io import write_csv
 
     rows = [

@@ -109,7 +109,7 @@ def test_the_readme_page_from_a_phone_export_to_a_tracked_model(tmp_path):
 def test_an_accelerometer_only_folder_trains_with_light_augmentation_exports_and_tracks(tmp_path):
     from har.export.exporter import export
     from har.stream.cli import track
-    from har.train import train
+    from har.training.run import train
 
     folder = phone_export(tmp_path / "acc_only", accelerometer_only=True)
     columns = "{time_ms:t,acc_x:ax,acc_y:ay,acc_z:az,activity:label}"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from har import validation
-from har.baseline import sensor_triads, window_features
 from har.data.dataset import Normaliser, load_windows
+from har.training.baseline import sensor_triads, window_features
 from har.validation.paired import compare
 from har.validation.stats import paired_interval, spearman_interval
 
@@ -111,7 +111,7 @@ def test_the_baseline_sees_exactly_the_model_windows(cv_run):
 
 @pytest.mark.slow
 def test_a_rerun_reuses_finished_folds_and_a_changed_config_does_not(cv_run, capsys):
-    from har.train import train
+    from har.training.run import train
 
     result, _, cfg = cv_run
     capsys.readouterr()

@@ -8,6 +8,10 @@ tracing excluded), alternating epochs of the two; the median epoch is used. Targ
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 import statistics
 import tempfile
@@ -17,9 +21,9 @@ import keras
 
 from har.augment import build_pipeline
 from har.config import compose
-from har.data.dataset import load_windows
-from har.data.pipeline import make_dataset
-from har.fit import build_model
+from har.data import load_windows
+from har.data import make_dataset
+from har.training.fit import build_model
 
 
 def make_run(augment_name: str, cache_dir: str):

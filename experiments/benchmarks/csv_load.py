@@ -12,6 +12,10 @@ memory, also as a multiple of the windowed array it returns.
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 import json
 import resource
@@ -53,7 +57,7 @@ def write_folder(folder: Path, gigabytes: float) -> None:
 def measure(folder: Path, cache: Path) -> dict:
     """One `load_windows` in this process: its numbers and this process's peak memory."""
     from har.config import compose
-    from har.data.dataset import load_windows
+    from har.data import load_windows
 
     cfg = compose(
         "train", ["data=csv", f"data.source.path={folder}", f"data.cache_dir={cache}", "paths.output_dir=x"]

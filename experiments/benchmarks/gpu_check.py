@@ -17,6 +17,10 @@ with a fake `nvidia-smi`.
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 import sys
 import tempfile
@@ -26,9 +30,9 @@ from pathlib import Path
 from optuna.trial import TrialState
 
 from har.config import compose
-from har.devices import visible_gpus
-from har.sweep.driver import run_sweep
+from har.sweep import run_sweep
 from har.sweep.placement import plan_workers
+from har.training import visible_gpus
 
 
 def sweep(root: Path, name: str, trials: int, placement: list[str], args: argparse.Namespace):

@@ -33,6 +33,10 @@ epochs x 5 networks is out of reach here.
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 import json
 import tempfile
@@ -44,10 +48,10 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from har.config import compose
-from har.data.dataset import WindowedData, load_windows
-from har.export.bundle import read_bundle
+from har.data import WindowedData, load_windows
+from har.export import read_bundle
 from har.export.evaluate import keras_latency
-from har.export.inference import Predictor
+from har.export import Predictor
 from har.io import write_csv, write_text
 from har.metrics import classification_metrics
 
@@ -77,8 +81,8 @@ def _p50_ms(call, calls: int) -> float:
 
 def har_bundle(dataset: str, source: str | None, overrides: list[str], root: Path) -> Path:
     """An export bundle of har's model: given, exported from a given run, or trained here."""
-    from har.export.exporter import export
-    from har.train import train
+    from har.export import export
+    from har.training import train
 
     if source and (Path(source) / "manifest.json").is_file():
         return Path(source)

@@ -8,6 +8,10 @@ W&B off. Target: epochs ratio <= 0.6 with the best val/macro_f1 within 1 point.
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 import tempfile
 from pathlib import Path
@@ -15,7 +19,7 @@ from pathlib import Path
 from optuna.trial import TrialState
 
 from har.config import compose
-from har.sweep.driver import run_sweep
+from har.sweep import run_sweep
 
 
 def sweep(pruner: list[str], name: str, trials: int, epochs: int, root: Path) -> tuple[int, float]:

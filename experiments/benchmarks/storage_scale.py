@@ -16,6 +16,10 @@ first trial's start and the last trial's end.
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 import os
 import random

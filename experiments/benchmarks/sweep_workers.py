@@ -9,13 +9,17 @@ rate, W&B off. Target: ratio >= 1.6.
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 import tempfile
 import time
 from pathlib import Path
 
 from har.config import compose
-from har.sweep.driver import run_sweep
+from har.sweep import run_sweep
 
 
 def sweep_minutes(workers: int, trials: int, epochs: int, root: Path) -> float:

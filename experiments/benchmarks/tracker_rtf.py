@@ -11,12 +11,16 @@ on another bundle only its speed means anything). Target: >= 1000x.
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 import os
 
 from har.config import compose
-from har.export.bundle import read_bundle
-from har.export.inference import Predictor
+from har.export import read_bundle
+from har.export import Predictor
 from har.stream.cli import build_tracker
 from har.stream.sources import Stream, simulator
 

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from har.validation.stats import spearman_interval
+from har.validation import spearman_interval
 
 HERE = Path(__file__).resolve().parent
 DATASETS = ("watch", "hapt")

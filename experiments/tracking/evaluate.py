@@ -10,12 +10,16 @@ subjects (tuned.yaml); nothing here looks at a test score to choose anything.
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 
 from rows import HERE, ROWS, streams, track_config, tuned_overrides
 
-from har.export.bundle import read_bundle
-from har.export.inference import Predictor
+from har.export import read_bundle
+from har.export import Predictor
 from har.io import write_csv
 from har.stream.benchmark import track_streams
 

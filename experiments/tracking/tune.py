@@ -11,6 +11,10 @@ Writes tuned.yaml (read by evaluate.py) and tuning.csv (every setting tried, wit
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 import csv
 import itertools
@@ -19,8 +23,8 @@ from dataclasses import replace
 import yaml
 from rows import HERE, ROWS, TUNED, Row, streams, track_config
 
-from har.export.bundle import read_bundle
-from har.export.inference import Predictor
+from har.export import read_bundle
+from har.export import Predictor
 from har.io import write_csv, write_text
 from har.stream.benchmark import PooledResult, track_streams
 from har.stream.events import event_classes

@@ -9,6 +9,10 @@ Both the activities and the transitions are annotated.
 
 from __future__ import annotations
 
+import har
+
+har.configure_process()  # an entry point: quiet TensorFlow, nothing written under ~
+
 import argparse
 from pathlib import Path
 

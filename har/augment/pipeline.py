@@ -10,7 +10,7 @@ import tensorflow as tf
 from omegaconf import DictConfig
 
 from har.config import ConfigError, instantiate
-from har.data.channels import DEFAULT_CHANNELS, triads
+from har.data import DEFAULT_CHANNELS, triads
 
 Transform = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 

@@ -11,8 +11,7 @@ from omegaconf import DictConfig
 
 from har.augment.pipeline import build_pipeline, build_step
 from har.config import ConfigError, instantiate, to_container
-from har.data.channels import sensor_groups
-from har.data.dataset import load_windows
+from har.data import load_windows, sensor_groups
 from har.io import atomic_write
 
 

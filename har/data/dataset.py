@@ -232,6 +232,28 @@ def _check_numbers(data_cfg: DictConfig) -> None:
             raise ConfigError(f"data.{key}={value!r}: expected a positive number")
 
 
+# What the window cache holds depends on (the `data` config's keys); see `cache.CacheKeys`.
+WINDOW_CACHE = cache.CacheKeys(
+    "windows",
+    depends_on=("source", "channels", "rate_hz", "window_s", "hop_s", "label_rule", "min_purity"),
+    ignores={
+        "name": "names the entry's file (<name>-<key>.npz) instead",
+        "run_name": "names run folders only",
+        "train_fraction": "applied to the cached windows, after loading",
+        "split": "subjects are split after the cache: every split of a source shares its windows",
+        "cache_dir": "where the entries are, not what they hold",
+    },
+)
+
+
+def window_cache_key(data_cfg: DictConfig, source_fingerprint: str) -> str:
+    """The window cache's key: the source's own fingerprint (its files and settings) in place
+    of its config, and the windowing keys of `WINDOW_CACHE`."""
+    shaping = OmegaConf.to_container(data_cfg, resolve=True)
+    shaping.setdefault("channels", list(DEFAULT_CHANNELS))
+    return cache.cache_key({**WINDOW_CACHE.parts(shaping), "source": source_fingerprint})
+
+
 def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedData:
     """Load a source, window it (through the cache), split by subject, fit the normaliser.
 
@@ -241,14 +263,7 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
     started = time.perf_counter()
     _check_numbers(data_cfg)
     source = instantiate(data_cfg.source, "data.source")
-    shaping = OmegaConf.to_container(data_cfg, resolve=True)
-    key = cache.cache_key(
-        {
-            "source": source.fingerprint(),
-            **{k: shaping[k] for k in ("rate_hz", "window_s", "hop_s", "label_rule", "min_purity")},
-            "channels": shaping.get("channels", list(DEFAULT_CHANNELS)),
-        }
-    )
+    key = window_cache_key(data_cfg, source.fingerprint())
     path = Path(data_cfg.cache_dir) / f"{data_cfg.name}-{key}.npz"
     arrays = cache.load(path) if use_cache else None
     hit = arrays is not None

@@ -8,7 +8,6 @@ averaged. Everything is builtin TFLite ops (MUL, ADD, the fold models' ops, MEAN
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import keras
@@ -16,12 +15,13 @@ import numpy as np
 
 from har.config import ConfigError
 from har.models import load
+from har.training import RunFolder
 
 
 def fold_dirs(run_dir: Path) -> list[Path]:
     """The finished folds of a cross-validated run, in order."""
-    folds = sorted((run_dir / "folds").glob("fold-*"), key=lambda p: int(p.name.split("-")[1]))
-    finished = [f for f in folds if (f / "best.keras").is_file() and (f / "data.json").is_file()]
+    folds = RunFolder(run_dir).folds()
+    finished = [f.path for f in folds if f.checkpoint.is_file() and f.data.is_file()]
     if not finished or len(finished) != len(folds):
         raise ConfigError(
             f"ensemble=true: {run_dir} has no finished folds (train it with validation=subject_kfold)"
@@ -30,7 +30,7 @@ def fold_dirs(run_dir: Path) -> list[Path]:
 
 
 def _normaliser(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    stored = json.loads((folder / "data.json").read_text())["normaliser"]
+    stored = RunFolder(folder).read_data()["normaliser"]
     return np.asarray(stored["mean"], np.float32), np.asarray(stored["std"], np.float32)
 
 
@@ -44,7 +44,7 @@ def build_ensemble(run_dir: Path) -> keras.Model:
     members = []
     inputs = None
     for number, folder in enumerate(fold_dirs(run_dir), start=1):
-        model = load(folder / "best.keras")
+        model = load(RunFolder(folder).checkpoint)
         if inputs is None:
             inputs = keras.Input(shape=model.input_shape[1:], name="window")  # (B, T, C)
         fold_mean, fold_std = _normaliser(folder)

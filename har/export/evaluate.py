@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from har.export.convert import make_interpreter, run_tflite
-from har.metrics import classification_metrics
+from har.metrics import TEST_ACCURACY, TEST_MACRO_F1, classification_metrics
 
 
 @dataclass
@@ -105,8 +105,8 @@ def report(
     return VariantReport(
         name=name,
         size_bytes=size_bytes,
-        accuracy=metrics["test/accuracy"],
-        macro_f1=metrics["test/macro_f1"],
+        accuracy=metrics[TEST_ACCURACY],
+        macro_f1=metrics[TEST_MACRO_F1],
         per_class_f1={c: metrics[f"test/f1/{c}"] for c in class_names},
         agreement=float((probabilities.argmax(1) == reference.argmax(1)).mean()),
         max_abs_delta=float(delta.max()),

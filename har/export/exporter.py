@@ -28,6 +28,7 @@ from har.export.convert import make_interpreter, run_tflite, to_tflite
 from har.export.ensemble import build_ensemble, fold_dirs
 from har.export.report import comparison_markdown, print_table
 from har.export.run import Run, load_run, source_run
+from har.training import RunFolder
 
 
 class ExportGuardError(RuntimeError):
@@ -89,10 +90,10 @@ def _compare(
     rng = np.random.default_rng(0)
     count = min(cfg.representative_windows, len(data.train))
     representative = data.normaliser(data.train.X[rng.choice(len(data.train), count, replace=False)])
-    models = [("", run.model, (run.run_dir / "best.keras").stat().st_size)]
+    models = [("", run.model, RunFolder(run.run_dir).checkpoint.stat().st_size)]
     if cfg.ensemble:
         ensemble = build_ensemble(run.run_dir)
-        size = sum((fold / "best.keras").stat().st_size for fold in fold_dirs(run.run_dir))
+        size = sum(RunFolder(fold).checkpoint.stat().st_size for fold in fold_dirs(run.run_dir))
         models.append(("ensemble_", ensemble, size))
     reports, files = [], {}
     for prefix, model, keras_size in models:

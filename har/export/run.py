@@ -1,7 +1,7 @@
 """The run an export starts from: its folder, config, best checkpoint and recorded windows.
 
-`har-export` takes a finished `har-train` run folder, or a study whose best trial names one
-(read through `har.sweep.best`, not the sweep driver). The windows it evaluates on are the
+`har-export` takes a finished `har-train` run folder (a study's best trial is resolved to its
+folder above export, by `har.sweep.with_best_run_dir`). The windows it evaluates on are the
 run's own: the split its `data.json` recorded, and the data checked against that record.
 """
 
@@ -18,10 +18,9 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from har.config import ConfigError
-from har.data.dataset import Normaliser, WindowedData, load_windows
-from har.data.recording import DataError
-from har.data.splits import SPLITS
+from har.data import SPLITS, DataError, Normaliser, WindowedData, load_windows
 from har.models import load
+from har.training import RunFolder
 
 
 @dataclass
@@ -35,19 +34,13 @@ class Run:
 
 
 def source_run(cfg: DictConfig) -> Path:
-    """`run_dir`, or the run folder of the best trial (a Pareto point) of `study`."""
-    if cfg.study:
-        from har.sweep.best import best_run_dir  # the sweep package owns everything optuna
-
-        url = str(cfg.storage) if cfg.storage and "://" in str(cfg.storage) else None
-        journal = Path(cfg.storage or "journal.log")
-        if url is None and not journal.is_file():
-            raise ConfigError(f"storage={cfg.storage}: no such journal file")
-        try:
-            return best_run_dir(url, cfg.study, journal, int(cfg.pareto_index))
-        except (KeyError, ValueError) as error:
-            raise ConfigError(f"study={cfg.study}: no finished trial to export ({error})") from None
+    """`run_dir`: the run folder to export (a study's best trial is resolved to its folder first)."""
     if cfg.run_dir is None:
+        if cfg.study:
+            raise ConfigError(
+                f"study={cfg.study}: export reads run folders; resolve the study to its best trial's "
+                "run_dir first (har.sweep.with_best_run_dir, as har-export does)"
+            )
         raise ConfigError(
             "give run_dir=<a har-train run folder> or study=<name> storage=<journal file or URL>"
         )
@@ -67,16 +60,16 @@ def load_run(run_dir: Path, *, cache_dir: str | None = None) -> Run:
         ConfigError: not a finished run, or a checkpoint that does not load.
         DataError: the data no longer matches the run's `data.json` (see `run_windows`).
     """
-    required = ("best.keras", "config.yaml", "data.json", "metrics.json")
-    missing = [n for n in required if not (run_dir / n).is_file()]
+    folder = RunFolder(run_dir)
+    missing = folder.missing()
     if missing:
         raise ConfigError(f"run_dir={run_dir}: not a finished har-train run (missing {', '.join(missing)})")
-    run_cfg = OmegaConf.load(run_dir / "config.yaml")
+    run_cfg = folder.read_config()
     try:
-        model = load(run_dir / "best.keras")
+        model = load(folder.checkpoint)
     except Exception as error:  # keras, zipfile and h5py raise many types for a damaged file
         raise ConfigError(
-            f"{run_dir / 'best.keras'}: cannot be loaded ({type(error).__name__}: {str(error)[:200]})"
+            f"{folder.checkpoint}: cannot be loaded ({type(error).__name__}: {str(error)[:200]})"
         ) from None
     data_cfg = OmegaConf.create(OmegaConf.to_container(run_cfg.data, resolve=True))
     if cache_dir:
@@ -94,7 +87,7 @@ def run_windows(run_dir: Path, data_cfg: DictConfig) -> WindowedData:
     (a csv folder with a session added or changed) would otherwise give a bundle whose
     normalisation and test figures do not belong to its model.
     """
-    path = run_dir / "data.json"
+    path = RunFolder(run_dir).data
     recorded = json.loads(path.read_text())
     try:
         data = load_windows(data_cfg)

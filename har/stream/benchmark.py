@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from omegaconf import DictConfig
 
-from har.export.inference import Predictor
+from har.export import Predictor
 from har.stream.cli import build_tracker
 from har.stream.events import Movement, event_classes
 from har.stream.metrics import StreamScore, pool, score

@@ -9,9 +9,8 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from har.config import instantiate, to_container
-from har.data.rates import check_max_gap_periods, gap_seconds
-from har.export.bundle import check_stream, read_bundle
-from har.export.inference import Predictor
+from har.data import check_max_gap_periods, gap_seconds
+from har.export import Predictor, check_stream, read_bundle
 from har.io import write_json
 from har.stream.events import event_classes
 from har.stream.metrics import score

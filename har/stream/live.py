@@ -15,7 +15,7 @@ from typing import TextIO
 
 import numpy as np
 
-from har.data.recording import DataError, require_channels
+from har.data import DataError, require_channels
 
 
 class LineStream:

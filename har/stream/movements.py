@@ -28,9 +28,8 @@ from collections.abc import Collection
 import numpy as np
 from scipy.signal import lfilter
 
-from har.data.channels import sensor_groups
-from har.data.recording import DataError
-from har.export.inference import Predictor
+from har.data import DataError, sensor_groups
+from har.export import Predictor
 from har.stream.events import Movement, event_classes
 from har.stream.metrics import match_onsets
 from har.stream.windows import WindowStep

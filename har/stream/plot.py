@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from har.data.channels import sensor_groups
-from har.export.inference import Predictor
+from har.data import sensor_groups
+from har.export import Predictor
 from har.io import atomic_write
 from har.stream.sources import Stream
 from har.stream.tracker import TrackResult

@@ -10,7 +10,7 @@ from collections.abc import Collection
 
 import numpy as np
 
-from har.export.inference import Predictor
+from har.export import Predictor
 from har.stream.events import Movement
 from har.stream.windows import WindowDecoder
 

@@ -15,11 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from har.config import compose, instantiate
-from har.data.channels import DEFAULT_CHANNELS
-from har.data.recording import DataError, require_channels
-from har.data.sources.csv_format import Problems, SessionFormat, read_session, read_table
-from har.data.sources.strikes_sim import CLASS_NAMES as STRIKE_CLASSES
-from har.data.sources.strikes_sim import random_style, simulate_session
+from har.data import (
+    DEFAULT_CHANNELS,
+    DataError,
+    Problems,
+    SessionFormat,
+    read_session,
+    read_table,
+    require_channels,
+    simulate_session,
+)
+from har.data import STRIKE_CLASSES as STRIKE_CLASSES
+from har.data import random_strike_style as random_style
 from har.stream.events import segments_from_labels
 
 

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from omegaconf import OmegaConf
 
 from har.config import instantiate
-from har.data.recording import UNLABELLED, DataError
-from har.data.windowing import resample
+from har.data import UNLABELLED, DataError, resample
 from har.io import write_json
+from har.training import RunFolder
 
 
 @dataclass(frozen=True)
@@ -78,15 +77,15 @@ def learn_switching(
 @functools.lru_cache(maxsize=4)  # one dataset load per run, however many streams are tracked
 def switching_from_run(run_dir: str | Path) -> SwitchingModel:
     """Learn from the train subjects of a finished `har-train` run (its config.yaml and data.json)."""
-    run_dir = Path(run_dir)
-    for name in ("config.yaml", "data.json"):
-        if not (run_dir / name).is_file():
+    folder = RunFolder(run_dir)
+    for path in (folder.config, folder.data):
+        if not path.is_file():
             raise DataError(
-                f"{run_dir / name}: missing; the viterbi decoder learns its switching costs from the "
+                f"{path}: missing; the viterbi decoder learns its switching costs from the "
                 "bundle's source run (or give decoder.switching=<switching.json>)"
             )
-    data_cfg = OmegaConf.load(run_dir / "config.yaml").data
-    summary = json.loads((run_dir / "data.json").read_text())
+    data_cfg = folder.read_config().data
+    summary = folder.read_data()
     train_subjects = set(summary["splits"]["train"]["subjects"])
     recordings = instantiate(data_cfg.source, "data.source").load()
     # the rate the run trained at, as data.json recorded it (data.rate_hz may be `auto`)

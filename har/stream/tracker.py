@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from har.export.inference import Predictor
+from har.export import Predictor
 from har.stream.events import Movement
 from har.stream.windows import WindowStep
 

@@ -15,8 +15,8 @@ from collections.abc import Collection
 
 import numpy as np
 
-from har.data.recording import DataError
-from har.export.inference import Predictor
+from har.data import DataError
+from har.export import Predictor
 from har.stream.events import Movement
 from har.stream.switching import SwitchingModel, switching_from_run
 from har.stream.windows import WindowDecoder

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from har.export.inference import Predictor
+from har.export import Predictor
 from har.stream.events import Movement, event_classes
 from har.stream.ring import RingBuffer
 

@@ -210,7 +210,7 @@ def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path | None:
 
     None, said on stdout, when that trial trained nothing (a dry run has no run folder).
     """
-    from har.export.exporter import export
+    from har.export import export
 
     trial = pick(best, int(cfg.sweep.pareto_index))
     if "run_dir" not in trial.user_attrs:

@@ -18,8 +18,9 @@ import optuna
 from omegaconf import DictConfig
 
 from har.config import compose
-from har.devices import configure_worker_tensorflow
+from har.metrics import TEST_ACCURACY, TEST_MACRO_F1, VAL_MACRO_F1, baseline_of, cv_std_of, fold_models_of
 from har.sweep import space as search_space
+from har.training import RunFolder, configure_worker_tensorflow
 
 # Metrics kept with every trial. Test figures are there to be read, never to choose: the
 # objective is a validation metric. Under cross-validation `val/*` is the fold mean,
@@ -29,15 +30,15 @@ RECORDED = (
     "model/params",
     "epochs_trained",
     "best_epoch",
-    "cv/val/macro_f1_std",
-    "test/macro_f1",
-    "test/accuracy",
-    "folds/test/macro_f1",
-    "folds/test/accuracy",
-    "baseline/val/macro_f1",
-    "baseline/test/macro_f1",
-    "baseline/test/accuracy",
-    "folds/baseline/test/macro_f1",
+    cv_std_of(VAL_MACRO_F1),
+    TEST_MACRO_F1,
+    TEST_ACCURACY,
+    fold_models_of(TEST_MACRO_F1),
+    fold_models_of(TEST_ACCURACY),
+    baseline_of(VAL_MACRO_F1),
+    baseline_of(TEST_MACRO_F1),
+    baseline_of(TEST_ACCURACY),
+    fold_models_of(baseline_of(TEST_MACRO_F1)),
 )
 
 # Objectives computed after training from the best checkpoint rather than read from metrics.
@@ -48,13 +49,13 @@ def _tflite_objectives(run_dir: Path) -> dict[str, float]:
     """Size and single-window latency of the run's float16 TFLite model."""
     import numpy as np
 
-    from har.export.convert import to_tflite
-    from har.export.evaluate import tflite_latency
+    from har.export import tflite_latency, to_tflite
     from har.models import load
 
-    data = json.loads((run_dir / "data.json").read_text())  # the windows the model was trained on
+    folder = RunFolder(run_dir)
+    data = folder.read_data()  # the windows the model was trained on
     window = np.zeros((1, data["window"], len(data["channels"])), np.float32)  # (1, T, C)
-    content = to_tflite(load(run_dir / "best.keras"), "float16")
+    content = to_tflite(load(folder.checkpoint), "float16")
     p50, _ = tflite_latency(content, window, invocations=300, warmup=30)
     return {"tflite/latency_ms": p50, "tflite/size_kb": len(content) / 1024}
 
@@ -82,9 +83,9 @@ def refit_trial(trial: optuna.trial.FrozenTrial, cfg: DictConfig) -> dict[str, A
     every non-test subject, for the epochs its folds chose, evaluated once on test. Returns
     the run's metrics, or None when the trial needs no refit (holdout, or refit already).
     """
-    from har.train import train
+    from har.training import train
 
-    if trial.user_attrs.get("validation", "holdout") == "holdout" or "test/macro_f1" in trial.user_attrs:
+    if trial.user_attrs.get("validation", "holdout") == "holdout" or TEST_MACRO_F1 in trial.user_attrs:
         return None  # also a dry run's trial: it has no run folder
     run_dir = Path(trial.user_attrs["run_dir"])
     train_cfg = trial_config(cfg, list(trial.user_attrs["overrides"]), run_dir, job_type="refit")
@@ -100,8 +101,7 @@ def run_trial(
     configure_worker_tensorflow()  # before TensorFlow's runtime starts: threads, GPU memory
     from keras import backend
 
-    from har.callbacks import RunPruned
-    from har.train import train
+    from har.training import RunPruned, train
 
     values = search_space.sample(params, trial)
     overrides = search_space.to_overrides(values)

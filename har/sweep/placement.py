@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from omegaconf import DictConfig, ListConfig
 
 from har.config import ConfigError
-from har.devices import Gpu, cpu_cores, visible_gpus
+from har.training import Gpu, cpu_cores, visible_gpus
 
 ASSUMED_WORKER_GPU_MIB = 2048  # a CUDA context plus TensorFlow's workspaces, with room to spare
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import shlex
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,11 @@ from omegaconf import OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
 from har.io import atomic_write, write_csv, write_text
+from har.metrics import TEST_MACRO_F1, VAL_MACRO_F1, baseline_of, cv_std_of, fold_models_of
 from har.sweep.best import best_trials
 from har.sweep.settings import train_overrides_of
-from har.validation.stats import spearman_interval
+from har.training import RunFolder
+from har.validation import spearman_interval
 
 
 def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
@@ -33,12 +34,14 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
                     )
                 },
                 "validation": trial.user_attrs.get("validation", None),
-                "cv_std": trial.user_attrs.get("cv/val/macro_f1_std", None),
-                "folds/test/macro_f1": trial.user_attrs.get("folds/test/macro_f1", None),
-                "test/macro_f1": _test_figure(trial, "test/macro_f1"),
-                "baseline/val/macro_f1": trial.user_attrs.get("baseline/val/macro_f1", None),
-                "baseline/test/macro_f1": trial.user_attrs.get("baseline/test/macro_f1", None),
-                "folds/baseline/test/macro_f1": trial.user_attrs.get("folds/baseline/test/macro_f1", None),
+                "cv_std": trial.user_attrs.get(cv_std_of(VAL_MACRO_F1), None),
+                fold_models_of(TEST_MACRO_F1): trial.user_attrs.get(fold_models_of(TEST_MACRO_F1), None),
+                TEST_MACRO_F1: _test_figure(trial, TEST_MACRO_F1),
+                baseline_of(VAL_MACRO_F1): trial.user_attrs.get(baseline_of(VAL_MACRO_F1), None),
+                baseline_of(TEST_MACRO_F1): trial.user_attrs.get(baseline_of(TEST_MACRO_F1), None),
+                fold_models_of(baseline_of(TEST_MACRO_F1)): trial.user_attrs.get(
+                    fold_models_of(baseline_of(TEST_MACRO_F1)), None
+                ),
                 "model/params": trial.user_attrs.get("model/params", None),
                 "epochs": trial.user_attrs.get("epochs_trained", None),
                 "seconds": trial.user_attrs.get("seconds", None),
@@ -58,9 +61,9 @@ def _test_figure(trial: FrozenTrial, key: str) -> float | None:
     """A trial's test figure; for a trial refit after the sweep, read from its run folder."""
     if key in trial.user_attrs:
         return trial.user_attrs[key]
-    metrics = Path(trial.user_attrs.get("run_dir", "")) / "metrics.json"
-    if trial.state == TrialState.COMPLETE and metrics.is_file():
-        return json.loads(metrics.read_text()).get(key)
+    folder = RunFolder(trial.user_attrs.get("run_dir", ""))
+    if trial.state == TrialState.COMPLETE and folder.metrics.is_file():
+        return folder.read_metrics().get(key)
     return None
 
 
@@ -72,9 +75,9 @@ def selection_vs_test(rows: list[dict[str, Any]], value: str) -> dict[str, Any] 
     """
     complete = [r for r in rows if r["state"] == "COMPLETE" and r[value] is not None]
     measure = (
-        "folds/test/macro_f1"
-        if complete and all(r["folds/test/macro_f1"] is not None for r in complete)
-        else "test/macro_f1"
+        fold_models_of(TEST_MACRO_F1)
+        if complete and all(r[fold_models_of(TEST_MACRO_F1)] is not None for r in complete)
+        else TEST_MACRO_F1
     )
     pairs = [(r[value], r[measure]) for r in complete if r[measure] is not None]
     if len(pairs) < 3:
@@ -92,9 +95,9 @@ def best_command(study: optuna.Study, trial: FrozenTrial) -> str:
     group. Composing it gives the trial's resolved config.
     """
     overrides = [*train_overrides_of(study, trial.number), *trial.user_attrs.get("overrides", [])]
-    config = Path(trial.user_attrs.get("run_dir", "")) / "config.yaml"
-    if config.is_file():
-        cfg = OmegaConf.load(config)
+    folder = RunFolder(trial.user_attrs.get("run_dir", ""))
+    if folder.config.is_file():
+        cfg = folder.read_config()
         overrides.append(f"paths.root={cfg.paths.root}")
         if Path(cfg.paths.cache_dir) != Path(cfg.paths.root) / "cache":
             overrides.append(f"paths.cache_dir={cfg.paths.cache_dir}")
@@ -105,10 +108,10 @@ def best_command(study: optuna.Study, trial: FrozenTrial) -> str:
 
 def write_best_config(trial: FrozenTrial, sweep_dir: Path, command: str) -> Path | None:
     """The best trial's resolved config (`best_config.yaml`) and its `best_command.txt`."""
-    config = Path(trial.user_attrs.get("run_dir", "")) / "config.yaml"
-    if not config.is_file():
+    folder = RunFolder(trial.user_attrs.get("run_dir", ""))
+    if not folder.config.is_file():
         return None
-    cfg = OmegaConf.load(config)
+    cfg = folder.read_config()
     cfg.paths.output_dir = "${hydra:runtime.output_dir}"
     target = sweep_dir / "best_config.yaml"
     write_text(
@@ -259,8 +262,8 @@ def _best_table(best: list[FrozenTrial], names: list[str]) -> list[str]:
         lines.append(
             f"| {trial.number} | "
             + " | ".join(f"{v:.4f}" for v in trial.values)
-            + f" | {_cell(attrs.get('cv/val/macro_f1_std'))} | {_cell(_test_figure(trial, 'test/macro_f1'))} "
-            f"| {_cell(attrs.get('folds/test/macro_f1'))} | {_cell(_test_figure(trial, 'baseline/test/macro_f1'))} "
+            + f" | {_cell(attrs.get(cv_std_of(VAL_MACRO_F1)))} | {_cell(_test_figure(trial, TEST_MACRO_F1))} "
+            f"| {_cell(attrs.get(fold_models_of(TEST_MACRO_F1)))} | {_cell(_test_figure(trial, baseline_of(TEST_MACRO_F1)))} "
             f"| {_test_figure(trial, 'model/params') or ''} | `{' '.join(attrs.get('overrides', []))}` |"
         )
     return lines
@@ -281,10 +284,14 @@ def _selection_lines(correlation: dict[str, Any] | None, best: list[FrozenTrial]
     if best:
         attrs = best[0].user_attrs
         # like with like: the refit against the refit's baseline, fold models against theirs
-        refit = _test_figure(best[0], "test/macro_f1")
+        refit = _test_figure(best[0], TEST_MACRO_F1)
         pairs = [
-            ("refit", refit, _test_figure(best[0], "baseline/test/macro_f1")),
-            ("fold models", attrs.get("folds/test/macro_f1"), attrs.get("folds/baseline/test/macro_f1")),
+            ("refit", refit, _test_figure(best[0], baseline_of(TEST_MACRO_F1))),
+            (
+                "fold models",
+                attrs.get(fold_models_of(TEST_MACRO_F1)),
+                attrs.get(fold_models_of(baseline_of(TEST_MACRO_F1))),
+            ),
         ]
         for name, model, baseline in pairs:
             if model is not None and baseline is not None:

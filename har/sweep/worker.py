@@ -20,12 +20,14 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+import har
+
 EXIT_DEVICE_ERROR = 75  # the worker's trial hit a device error: the driver starts a replacement
 IDLE_POLL_S = 1.0  # a worker with no slot left looks again this often while others' trials run
 
 
 class DeviceLost(Exception):  # not a RuntimeError: `work` treats those as a lost trial
-    """This process's device failed (`har.devices.is_device_error`); the worker must exit."""
+    """This process's device failed (`har.training.devices.is_device_error`); the worker must exit."""
 
 
 def pin_resources(cfg: DictConfig, index: int) -> str:
@@ -35,8 +37,8 @@ def pin_resources(cfg: DictConfig, index: int) -> str:
     for the runs it trains. GPU ids mean what they meant to the driver: the worker inherits
     its `CUDA_DEVICE_ORDER` (PCI bus order, nvidia-smi's, unless the user set another).
     """
-    from har.devices import cpu_cores
     from har.sweep.placement import worker_device
+    from har.training import cpu_cores
 
     device = worker_device(cfg.sweep.gpus, index)
     os.environ["HAR_DEVICE"] = device
@@ -205,10 +207,10 @@ def _run_and_tell(study, trial, objective, cfg: DictConfig, params, *, index: in
     import optuna
 
     from har.config import ConfigError
-    from har.data.recording import DataError
-    from har.devices import is_device_error
+    from har.data import DataError
     from har.sweep.objective import describe_error
     from har.sweep.storage import CONFIG_ERROR, fail_and_retry
+    from har.training import is_device_error
 
     trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}:{index}")
     trial.set_user_attr("device", device)
@@ -237,6 +239,7 @@ def _run_and_tell(study, trial, objective, cfg: DictConfig, params, *, index: in
 
 
 def main() -> None:
+    har.configure_process()  # an entry point of its own: quiet TensorFlow, nothing under ~
     path, index = Path(sys.argv[1]), int(sys.argv[2])
     cfg = OmegaConf.load(path)
     device = pin_resources(cfg, index)  # before TensorFlow loads (the objective sizes its own pools)

@@ -14,7 +14,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from har.config import instantiate, to_container
-from har.data.dataset import load_windows
+from har.data import load_windows
 from har.io import write_bytes
 from har.synth.quality import format_report, headline
 from har.synth.store import TrainedVAE, load_or_train

@@ -19,7 +19,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from har.data.channels import DEFAULT_CHANNELS
+from har.data import DEFAULT_CHANNELS
 from har.io import atomic_write
 from har.metrics import classification_metrics
 

@@ -25,8 +25,7 @@ from filelock import FileLock
 from omegaconf import DictConfig, OmegaConf
 
 from har.config import instantiate
-from har.data.cache import cache_key
-from har.data.dataset import WindowedData
+from har.data import CacheKeys, WindowedData, cache_key
 from har.io import sha256_file, write_json
 from har.synth import cvae
 from har.synth.quality import Builder, format_report, plot_examples, quality_report
@@ -53,18 +52,30 @@ def windows_sha256(X: np.ndarray, y: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def vae_key(synth_cfg: DictConfig, data: WindowedData, seed: int) -> str:
-    """Hash of the train split's content, the VAE's model/fit/quality settings and the seed.
+# What a cached VAE depends on (the `synth` config's keys; the data through the train windows'
+# content); see `har.data.CacheKeys`.
+SYNTH_CACHE = CacheKeys(
+    "vae",
+    depends_on=("model", "fit", "quality", "seed"),
+    ignores={
+        "name": "the generator's name; its settings are in `model`",
+        "ratio": "how many samples are drawn, not the VAE: every ratio of a sweep shares one VAE",
+        "balance": "how the samples' labels are drawn, not the VAE",
+        "augment": "whether augmentation applies to the samples, not the VAE",
+        "cache_dir": "where the entries are, not what they hold",
+    },
+)
 
-    `ratio`, `balance` and `augment` only decide how samples are used, so they are not in it:
-    every ratio of a sweep shares one VAE.
-    """
+
+def vae_key(synth_cfg: DictConfig, data: WindowedData, seed: int) -> str:
+    """Hash of the train split's content and classes, the keys `SYNTH_CACHE` depends on
+    (the VAE's model, fit and quality settings) and the seed."""
     settings = OmegaConf.to_container(synth_cfg, resolve=True)
     parts = {
         "store_format": STORE_FORMAT,
         "train": windows_sha256(data.train.X, data.train.y),
         "classes": data.class_names,
-        **{name: settings[name] for name in ("model", "fit", "quality")},
+        **SYNTH_CACHE.parts(settings),
         "seed": seed,
     }
     return cache_key(parts)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from har.io import atomic_write
+from har.metrics import TEST_MACRO_F1, VAL_MACRO_F1
 from har.validation.stats import paired_interval
 
 
@@ -19,10 +20,10 @@ def fold_scores(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """Per fold: its number, val and test macro-F1 (one 'fold', the val split, for holdout)."""
     if "cv/folds" in metrics:
         return [
-            {"fold": f["fold"], "val": f["val/macro_f1"], "test": f.get("test/macro_f1")}
+            {"fold": f["fold"], "val": f[VAL_MACRO_F1], "test": f.get(TEST_MACRO_F1)}
             for f in metrics["cv/folds"]
         ]
-    return [{"fold": 1, "val": metrics["val/macro_f1"], "test": metrics.get("test/macro_f1")}]
+    return [{"fold": 1, "val": metrics[VAL_MACRO_F1], "test": metrics.get(TEST_MACRO_F1)}]
 
 
 def compare(

@@ -49,7 +49,7 @@ def test_panels_show_the_window_each_step_forced_and_the_pipeline(compose_previe
 
 
 def test_preview_writes_the_png_and_logs_it(compose_preview, tmp_path):
-    from har.logging import read_run
+    from wandb_records import read_run
 
     path = preview(compose_preview("augment=light", "index=3"))
     assert path == tmp_path / "preview" / "augment_light.png"

@@ -20,6 +20,7 @@ from har.export.bundle import BundleError, read_bundle
 from har.export.convert import ConversionError, make_interpreter, run_tflite, to_tflite
 from har.export.exporter import ExportGuardError, export
 from har.export.inference import Predictor
+from har.sweep.best import with_best_run_dir
 
 
 def _export_cfg(run_dir: Path, out: Path, *overrides: str):
@@ -73,7 +74,7 @@ def test_bundle_contents_and_wandb_export_run(exported):
     assert len(manifest["normalisation"]["mean"]) == 6 and manifest["input"][0]["shape"] == [1, 100, 6]
     assert (result.bundle / "comparison.md").read_text().count("| float16 |") == 2
     assert json.loads((result.bundle / "comparison.json").read_text())["reports"][0]["name"] == "keras"
-    from har.logging import read_run
+    from wandb_records import read_run
 
     run = read_run(next((out / "wandb").glob("offline-run-*")))
     assert run["run"]["job_type"] == "export" and "export/float16/accuracy" in run["summary"]
@@ -209,18 +210,20 @@ def test_export_the_best_trial_of_a_study(trained_run, tmp_path):
         trial.set_user_attr("run_dir", str(run))
         study.tell(trial, value)
     result = export(
-        compose(
-            "export",
-            [
-                "study=tiny",
-                f"storage={journal}",
-                f"paths.output_dir={tmp_path / 'out'}",
-                "logger=none",
-                "variants=[float32]",
-                "guard.variants=[]",
-                "latency.invocations=20",
-                "latency.warmup=2",
-            ],
+        with_best_run_dir(
+            compose(
+                "export",
+                [
+                    "study=tiny",
+                    f"storage={journal}",
+                    f"paths.output_dir={tmp_path / 'out'}",
+                    "logger=none",
+                    "variants=[float32]",
+                    "guard.variants=[]",
+                    "latency.invocations=20",
+                    "latency.warmup=2",
+                ],
+            )
         )
     )
     manifest = read_bundle(result.bundle).manifest
@@ -229,9 +232,16 @@ def test_export_the_best_trial_of_a_study(trained_run, tmp_path):
 
     with pytest.raises(ConfigError, match="study=nothing: no finished trial"):
         export(
-            compose(
-                "export",
-                ["study=nothing", f"storage={journal}", f"paths.output_dir={tmp_path / 'x'}", "logger=none"],
+            with_best_run_dir(
+                compose(
+                    "export",
+                    [
+                        "study=nothing",
+                        f"storage={journal}",
+                        f"paths.output_dir={tmp_path / 'x'}",
+                        "logger=none",
+                    ],
+                )
             )
         )
 
@@ -244,7 +254,7 @@ def test_export_uses_the_runs_data_json_and_refuses_changed_data(tmp_path, sessi
     from har.data.recording import DataError
     from har.data.sources.csv_folder import write_csv_folder
     from har.data.sources.strikes_sim import StrikesSimSource
-    from har.train import train
+    from har.training.run import train
 
     folder = write_csv_folder(
         StrikesSimSource(n_subjects=6, sessions_per_subject=1, session_s=30).load(), tmp_path / "csv"
@@ -315,19 +325,21 @@ def test_export_a_point_of_a_studys_pareto_front(trained_run, tmp_path):
     assert sorted(front) == sorted([trained_run, other])  # the dominated trial is not on it
     for index, run in enumerate(front):
         result = export(
-            compose(
-                "export",
-                [
-                    "study=pareto",
-                    f"storage={journal}",
-                    f"pareto_index={index}",
-                    f"paths.output_dir={tmp_path / f'out{index}'}",
-                    "logger=none",
-                    "variants=[float32]",
-                    "guard.variants=[]",
-                    "latency.invocations=20",
-                    "latency.warmup=2",
-                ],
+            with_best_run_dir(
+                compose(
+                    "export",
+                    [
+                        "study=pareto",
+                        f"storage={journal}",
+                        f"pareto_index={index}",
+                        f"paths.output_dir={tmp_path / f'out{index}'}",
+                        "logger=none",
+                        "variants=[float32]",
+                        "guard.variants=[]",
+                        "latency.invocations=20",
+                        "latency.warmup=2",
+                    ],
+                )
             )
         )
         source = read_bundle(result.bundle).manifest["source"]

@@ -14,7 +14,7 @@ from har.config import compose
 from har.data.dataset import load_windows
 from har.export.convert import float32_model, make_interpreter, run_tflite
 from har.export.exporter import export
-from har.train import train
+from har.training.run import train
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from har.logging import read_run
+from wandb_records import read_run
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 

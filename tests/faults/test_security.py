@@ -45,7 +45,7 @@ def test_targets_resolve_only_to_code_defined_in_har(target):
 
 @pytest.mark.slow
 def test_the_wandb_api_key_is_never_written(tmp_path, compose_train, monkeypatch):
-    from har.train import train
+    from har.training.run import train
 
     secret = "sk-har-fault-suite-0123456789abcdef"
     monkeypatch.setenv("WANDB_API_KEY", secret)

@@ -8,8 +8,8 @@ from omegaconf import OmegaConf
 
 from har.config import CONF_DIR, ConfigError, compose
 from har.export.convert import make_interpreter, run_tflite, to_tflite
-from har.fit import build_model
 from har.models import load
+from har.training.fit import build_model
 
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 # Every model, and every model again with each boolean option of its builder switched on

@@ -15,10 +15,10 @@ import yaml
 from omegaconf import OmegaConf
 
 from har.config import ConfigError
-from har.devices import cpu_cores
 from har.sweep.driver import run_sweep
 from har.sweep.placement import ASSUMED_WORKER_GPU_MIB, plan_workers
 from har.sweep.worker import pin_resources
+from har.training.devices import cpu_cores
 
 DRY = [
     "sweep.objective._target_=har.sweep.objective.dry_run",

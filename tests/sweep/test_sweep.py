@@ -156,7 +156,7 @@ def test_pruning_prunes_a_deliberately_bad_trial(compose_sweep, tmp_path):
         assert (sweep_dir / name).is_file(), name
     assert result.summary["best"][0].user_attrs["run_dir"] == good.user_attrs["run_dir"]
     assert Path(good.user_attrs["run_dir"], "metrics.json").is_file()
-    from har.logging import read_run
+    from wandb_records import read_run
 
     summary = read_run(next((sweep_dir / "wandb").glob("offline-run-*")))
     assert summary["run"]["job_type"] == "sweep-summary" and summary["summary"]["best/number"] == 0

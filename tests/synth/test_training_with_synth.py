@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from har.train import train
+from har.training.run import train
 
 pytestmark = pytest.mark.slow
 

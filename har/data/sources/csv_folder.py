@@ -1,6 +1,6 @@
 """`csv`: the user's own sessions, one CSV or Parquet file per session.
 
-The documented format (README, "Your own recordings in 5 minutes"):
+The documented format (docs/own-recordings.md, "Your own recordings in 5 minutes"):
 
     my_data/
       sessions.csv        session,subject[,split]        one row per session file (file stem)

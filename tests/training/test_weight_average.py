@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from har.callbacks import WeightAverage
+from har.training.callbacks import WeightAverage
 
 
 class Recorder(keras.callbacks.Callback):
@@ -60,7 +60,7 @@ def test_the_moving_average_replaces_the_weights_at_epoch_end_and_the_raw_ones_c
 
 def test_a_bad_decay_names_the_key(compose_train):
     from har.config import ConfigError
-    from har.fit import check_trainer
+    from har.training.fit import check_trainer
 
     with pytest.raises(ConfigError, match=r"trainer.ema_decay=1.5: expected a value in \(0, 1\)"):
         check_trainer(compose_train("trainer.weight_average=ema", "trainer.ema_decay=1.5").trainer)
@@ -68,7 +68,7 @@ def test_a_bad_decay_names_the_key(compose_train):
 
 @pytest.mark.slow
 def test_a_seeded_run_with_weight_averaging_repeats_and_differs_from_one_without(compose_train, tmp_path):
-    from har.train import train
+    from har.training.run import train
 
     tiny = (
         "data.train_fraction=0.2",

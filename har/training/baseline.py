@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from har.data.cache import cache_key
-from har.data.recording import WindowSet
+from har.data import WindowSet, cache_key
 from har.io import write_json
 from har.metrics import classification_metrics
 

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from har.ablate import interval, run_ablation
+from har.ablate.run import interval, run_ablation
 from har.config import compose
 
 
@@ -59,7 +59,7 @@ def test_grid_summary_and_resume(tmp_path, session_cache, capsys):
 
 
 def test_plot_draws_a_curve_over_a_numeric_last_factor_and_points_otherwise(tmp_path):
-    from har.ablate import plot, summarise
+    from har.ablate.run import plot, summarise
 
     rows = [
         {
@@ -87,7 +87,7 @@ def test_plot_draws_a_curve_over_a_numeric_last_factor_and_points_otherwise(tmp_
 
 
 def test_one_seed_shows_the_mean_without_a_spread():
-    from har.ablate import _markdown, summarise
+    from har.ablate.run import _markdown, summarise
 
     rows = [
         {"augment": a, "seed": 0, "val/macro_f1": v, "test/macro_f1": v, "test/accuracy": v}

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from har.config import ConfigError, compose
-from har.fit import class_weight
-from har.logging import read_run
-from har.train import TrainResult, train
+from wandb_records import read_run
+from har.training.fit import class_weight
+from har.training.run import TrainResult, train
 
 TINY = (
     "data.train_fraction=0.25",

@@ -16,25 +16,23 @@ confusion matrices, and the classical baseline's figures (`baseline/*`) beside t
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from har import validation
 from har.augment import build_pipeline
-from har.callbacks import EpochHook, RunPruned
 from har.config import check_experiment, instantiate, to_container
-from har.data.cache import cache_key
-from har.data.dataset import WindowedData, load_windows
-from har.devices import placement, set_threads, strategy
-from har.fit import Fitted, check_trainer, compile_model, evaluate, fit_split, process_settings
-from har.io import write_csv, write_json, write_text
-from har.metrics import MACRO_F1_SCOPE
+from har.data import CacheKeys, WindowedData, cache_key, load_windows
+from har.metrics import MACRO_F1_SCOPE, TEST_ACCURACY, TEST_MACRO_F1, VAL_MACRO_F1, baseline_of, cv_std_of
+from har.training.callbacks import EpochHook, RunPruned
+from har.training.devices import placement, set_threads, strategy
+from har.training.fit import Fitted, check_trainer, compile_model, evaluate, fit_split, process_settings
+from har.training.run_folder import RunFolder
 
 # Called after every fold with (fold number, the cross-validation metrics so far); may raise
 # RunPruned to stop the run (the sweep prunes on folds under cross-validation).
@@ -79,8 +77,8 @@ def train(
 
     Raises:
         ConfigError, DataError: bad config or input, before anything is written.
-        har.callbacks.TrainingDiverged: NaN, infinite or exploding loss.
-        har.callbacks.RunPruned: a hook stopped the run (logged as pruned first).
+        har.training.callbacks.TrainingDiverged: NaN, infinite or exploding loss.
+        har.training.callbacks.RunPruned: a hook stopped the run (logged as pruned first).
     """
     started = time.perf_counter()
     check_experiment(cfg, "har-train")
@@ -118,7 +116,7 @@ def _set_up(cfg: DictConfig, distribution) -> _Run:
     run_dir = Path(cfg.paths.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config = to_container(cfg)
-    write_text(run_dir / "config.yaml", OmegaConf.to_yaml(config))
+    RunFolder(run_dir).write_config(config)
     return _Run(cfg, data, run_dir, augment, distribution, logger, config)
 
 
@@ -144,7 +142,7 @@ def _fit(
 def _holdout(run: _Run, epoch_hooks) -> tuple[dict[str, Any], Fitted]:
     """One fit on the configured split; val and test from its best checkpoint."""
     data = run.data
-    write_json(run.run_dir / "data.json", _data_json(run.cfg, data))
+    RunFolder(run.run_dir).write_data(_data_json(run.cfg, data))
     fitted = _fit(run, data, run.run_dir, epoch_hooks)
     metrics = {
         "validation": "holdout",
@@ -171,8 +169,8 @@ def _cross_validate(
             hook(fold.number, validation.combine(fold_metrics))
     metrics: dict[str, Any] = {"validation": "subject_kfold", **validation.combine(fold_metrics)}
     print(
-        f"cross-validation: val/macro_f1 {metrics['val/macro_f1']:.4f} ± {metrics['cv/val/macro_f1_std']:.4f} "
-        f"over {len(folds)} folds (baseline {metrics.get('baseline/val/macro_f1', float('nan')):.4f})",
+        f"cross-validation: val/macro_f1 {metrics[VAL_MACRO_F1]:.4f} ± {metrics[cv_std_of(VAL_MACRO_F1)]:.4f} "
+        f"over {len(folds)} folds (baseline {metrics.get(baseline_of(VAL_MACRO_F1), float('nan')):.4f})",
         flush=True,
     )
     subjects = validation.refit_subjects(run.data)
@@ -181,7 +179,7 @@ def _cross_validate(
         return metrics, None
     epochs = validation.refit_epochs([m["best_epoch"] for m in fold_metrics], run.cfg.validation.refit_epochs)
     data = run.data.resplit(subjects, empty_val=True)
-    write_json(run.run_dir / "data.json", _data_json(run.cfg, data))
+    RunFolder(run.run_dir).write_data(_data_json(run.cfg, data))
     print(
         f"refit: every non-test subject for {epochs} epochs ({run.cfg.validation.refit_epochs} best epoch of the folds)",
         flush=True,
@@ -200,17 +198,17 @@ def _cross_validate(
 
 def _run_fold(run: _Run, fold: validation.Fold, epoch_hooks) -> dict[str, Any]:
     """One fold's metrics: trained now, or read back when an identical fold already finished."""
-    fold_dir = run.run_dir / "folds" / fold.name
+    folder = RunFolder(run.run_dir).fold(fold.name)
+    fold_dir = folder.path
     fingerprint = _fold_fingerprint(run.config, fold)
-    done = fold_dir / "metrics.json"
-    if done.is_file():
-        previous = json.loads(done.read_text())
+    if folder.metrics.is_file():
+        previous = folder.read_metrics()
         if previous.get("fingerprint") == fingerprint:
-            print(f"{fold.name}: finished before, reusing {done}", flush=True)
+            print(f"{fold.name}: finished before, reusing {folder.metrics}", flush=True)
             return previous
     data = run.data.resplit(fold.subjects)
     fold_dir.mkdir(parents=True, exist_ok=True)
-    write_json(fold_dir / "data.json", _data_json(run.cfg, data))
+    folder.write_data(_data_json(run.cfg, data))
     fitted = _fit(run, data, fold_dir, epoch_hooks, tag=f"{fold.name}/")
     splits = ("val", "test") if run.cfg.validation.test_fold_models else ("val",)
     metrics = {
@@ -223,17 +221,27 @@ def _run_fold(run: _Run, fold: validation.Fold, epoch_hooks) -> dict[str, Any]:
         "subjects": data.subjects,
         "fingerprint": fingerprint,
     }
-    write_csv(fold_dir / "history.csv", fitted.history)
-    write_json(done, metrics)
+    folder.write_history(fitted.history)
+    folder.write_metrics(metrics)
     return metrics
 
 
+# What makes a finished fold reusable: the whole resolved config but these keys, and the
+# fold's subjects. A deny-list, so that any setting added later invalidates finished folds.
+FOLD_REUSE = CacheKeys(
+    "folds",
+    depends_on=None,
+    ignores={
+        "paths": "where the run is written, not what it trains",
+        "logger": "how the run is logged, not what it trains",
+        "validation.refit": "whether a refit follows the folds, not what a fold trains",
+    },
+)
+
+
 def _fold_fingerprint(config: dict[str, Any], fold: validation.Fold) -> str:
-    """What makes a finished fold reusable: the config (but where it is written, how it is
-    logged and whether a refit follows) and the fold's subjects."""
-    relevant = {k: v for k, v in config.items() if k not in ("paths", "logger")}
-    relevant["validation"] = {k: v for k, v in config["validation"].items() if k != "refit"}
-    return cache_key({"config": relevant, "subjects": fold.subjects})
+    """The key under which a finished fold is reused (`FOLD_REUSE`)."""
+    return cache_key({"config": FOLD_REUSE.parts(config), "subjects": fold.subjects})
 
 
 def _baseline(run: _Run, data: WindowedData, splits: Sequence[str]) -> dict[str, Any]:
@@ -264,12 +272,12 @@ def _write_results(run: _Run, metrics: dict[str, Any], fitted: Fitted | None) ->
                 **fitted.synth,
             }
         )
-        write_csv(run.run_dir / "history.csv", fitted.history)
+        RunFolder(run.run_dir).write_history(fitted.history)
     metrics.setdefault("subjects", run.data.subjects)
     metrics["seed"] = int(run.cfg.trainer.seed)
     metrics["macro_f1_scope"] = MACRO_F1_SCOPE
     metrics.update(placement(run.distribution))  # "device": "gpu:<index>" | "cpu", "replicas": N
-    write_json(run.run_dir / "metrics.json", metrics)
+    RunFolder(run.run_dir).write_metrics(metrics)
     run.logger.log_summary(
         {k: v for k, v in metrics.items() if k not in ("subjects", "cv/folds", "baseline/windows")}
     )
@@ -278,11 +286,11 @@ def _write_results(run: _Run, metrics: dict[str, Any], fitted: Fitted | None) ->
             fitted.checkpoint,
             name=f"model-{run.run_dir.name}",
             type="model",
-            metadata={"test/macro_f1": metrics["test/macro_f1"]},
+            metadata={TEST_MACRO_F1: metrics[TEST_MACRO_F1]},
         )
         print(
-            f"test/accuracy {metrics['test/accuracy']:.4f}  test/macro_f1 {metrics['test/macro_f1']:.4f}  "
-            f"baseline test/macro_f1 {metrics.get('baseline/test/macro_f1', float('nan')):.4f}  "
+            f"test/accuracy {metrics[TEST_ACCURACY]:.4f}  test/macro_f1 {metrics[TEST_MACRO_F1]:.4f}  "
+            f"baseline test/macro_f1 {metrics.get(baseline_of(TEST_MACRO_F1), float('nan')):.4f}  "
             f"(best epoch {fitted.best_epoch}, {metrics['seconds']:.0f}s)  -> {run.run_dir}",
             flush=True,
         )
@@ -291,8 +299,7 @@ def _write_results(run: _Run, metrics: dict[str, Any], fitted: Fitted | None) ->
 
 
 def _result(run: _Run, metrics: dict[str, Any]) -> TrainResult:
-    names = ("best.keras", "metrics.json", "config.yaml", "data.json", "history.csv", "confusion_test.png")
-    paths = {name: run.run_dir / name for name in names if (run.run_dir / name).exists()}
+    folder = RunFolder(run.run_dir)
     return TrainResult(
-        metrics, run.run_dir, run.run_dir / "best.keras", paths, getattr(run.logger, "run_id", None)
+        metrics, run.run_dir, folder.checkpoint, folder.files(), getattr(run.logger, "run_id", None)
     )

@@ -14,7 +14,6 @@ W&B runs share `group=<name>`. A finished cell is not run again when the command
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,12 @@ from scipy import stats
 from har import validation
 from har.config import ConfigError, check_experiment, check_override_sets, compose, override_key
 from har.io import atomic_write, write_csv, write_text
-from har.validation.paired import compare, fold_scores
-from har.validation.paired import plot as plot_paired
+from har.metrics import TEST_ACCURACY, TEST_MACRO_F1, VAL_MACRO_F1, fold_models_of
+from har.training import RunFolder
+from har.validation import compare, fold_scores
+from har.validation import plot_paired as plot_paired
 
-METRICS = ("test/macro_f1", "test/accuracy", "val/macro_f1", "seconds")
+METRICS = (TEST_MACRO_F1, TEST_ACCURACY, VAL_MACRO_F1, "seconds")
 
 
 def cells(factors: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -57,7 +58,7 @@ def run_ablation(cfg: DictConfig) -> Path:
     """Train every cell of the grid (skipping finished ones) and summarise."""
     from keras import backend
 
-    from har.train import train
+    from har.training import train
 
     check_experiment(cfg, "har-ablate")
     factors = OmegaConf.to_container(cfg.factors, resolve=True)
@@ -72,14 +73,13 @@ def run_ablation(cfg: DictConfig) -> Path:
     rows = []
     for number, (cell, seed) in enumerate(itertools.product(grid, cfg.seeds), start=1):
         run_dir = root / "runs" / _cell_name(cell, seed)
-        metrics_file = run_dir / "metrics.json"
-        if not metrics_file.is_file():
+        if not RunFolder(run_dir).metrics.is_file():
             print(f"[{number}/{total}] {_cell_name(cell, seed)}", flush=True)
             train(compose("train", _run_overrides(cfg, cell, seed, run_dir)))
             backend.clear_session()
         else:
             print(f"[{number}/{total}] {_cell_name(cell, seed)}: done before, reusing", flush=True)
-        rows.append(_row(cell, seed, json.loads(metrics_file.read_text()), run_dir))
+        rows.append(_row(cell, seed, RunFolder(run_dir).read_metrics(), run_dir))
     _report(cfg, root, rows, factors)
     return root
 
@@ -132,9 +132,9 @@ def _reference(cfg: DictConfig, factors: dict[str, list[Any]]) -> dict[str, Any]
 def _row(cell: dict[str, Any], seed: int, metrics: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """One run's figures; test is the refit's, else the fold models' mean (reading only)."""
     figures = {
-        "val/macro_f1": metrics["val/macro_f1"],
-        "test/macro_f1": metrics.get("test/macro_f1", metrics.get("folds/test/macro_f1")),
-        "test/accuracy": metrics.get("test/accuracy", metrics.get("folds/test/accuracy")),
+        VAL_MACRO_F1: metrics[VAL_MACRO_F1],
+        TEST_MACRO_F1: metrics.get(TEST_MACRO_F1, metrics.get(fold_models_of(TEST_MACRO_F1))),
+        TEST_ACCURACY: metrics.get(TEST_ACCURACY, metrics.get(fold_models_of(TEST_ACCURACY))),
         "seconds": metrics["seconds"],
     }
     return {**cell, "seed": seed, **figures, "folds": fold_scores(metrics), "run": str(run_dir)}
@@ -148,7 +148,7 @@ def _report(cfg: DictConfig, root: Path, rows: list[dict[str, Any]], factors: di
     write_csv(root / "summary.csv", summary)
     paired = compare(rows, names, _reference(cfg, factors))
     write_csv(root / "paired.csv", paired)
-    metrics = json.loads((Path(rows[0]["run"]) / "metrics.json").read_text())
+    metrics = RunFolder(rows[0]["run"]).read_metrics()
     text = _markdown(cfg.name, summary, names, cfg.seeds, metrics["subjects"], cfg.validation)
     write_text(root / "summary.md", text + _paired_markdown(paired))
     plot(summary, names, root / "ablation.png", cfg.name)
@@ -166,7 +166,7 @@ def summarise(rows: list[dict[str, Any]], factors: list[str], seeds: list[int]) 
     for key, group in groups.items():
         entry: dict[str, Any] = dict(zip(factors, key))
         entry["n_seeds"] = len(group)
-        for metric in ("val/macro_f1", "test/macro_f1", "test/accuracy"):
+        for metric in (VAL_MACRO_F1, TEST_MACRO_F1, TEST_ACCURACY):
             if any(metric not in r for r in group):
                 continue
             mean, std, half = interval([r[metric] for r in group])
@@ -197,7 +197,7 @@ def _markdown(
     ]
     for entry in summary:
         cells_text = []
-        for metric in ("val/macro_f1", "test/macro_f1", "test/accuracy"):
+        for metric in (VAL_MACRO_F1, TEST_MACRO_F1, TEST_ACCURACY):
             if f"{metric} mean" not in entry:
                 cells_text.append("–")
                 continue

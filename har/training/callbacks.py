@@ -13,9 +13,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from har.data.dataset import WindowedData
-from har.io import atomic_write, write_csv, write_text
-from har.metrics import classification_metrics
+from har.data import WindowedData
+from har.io import atomic_write, write_text
+from har.metrics import VAL_ACCURACY, VAL_MACRO_F1, classification_metrics
+from har.training.run_folder import RunFolder
 
 # Called after every epoch with (epoch, metrics); may raise to stop the run (sweep pruning).
 EpochHook = Callable[[int, dict[str, float]], None]
@@ -46,9 +47,6 @@ class RunPruned(Exception):
     def __init__(self, step: int, unit: str = "epoch") -> None:
         super().__init__(f"pruned after {unit} {step}")
         self.step, self.unit = step, unit
-
-
-UNFINISHED = "unfinished.txt"
 
 
 class EpochEnd(keras.callbacks.Callback):
@@ -85,17 +83,17 @@ class EpochEnd(keras.callbacks.Callback):
         self.logger, self.hooks, self.tag, self.step_offset = logger, hooks, tag, step_offset
         self.best, self.best_epoch, self.history = -np.inf, 0, []
         self.started = time.perf_counter()
-        self.folder = checkpoint.parent
+        self.folder = RunFolder(checkpoint.parent)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._unfinished(f"no epoch of {self.epochs} done yet")
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        (self.folder / UNFINISHED).unlink(missing_ok=True)
+        self.folder.unfinished.unlink(missing_ok=True)
 
     def _unfinished(self, state: str) -> None:
         write_text(
-            self.folder / UNFINISHED,
+            self.folder.unfinished,
             f"This run has not finished: {state}. Unless a process is still training it, it stopped "
             "there.\nhistory.csv holds the epochs done and best.keras the best of them; there is no "
             "metrics.json and har-export refuses the run. This file is removed when training ends.\n",
@@ -118,7 +116,7 @@ class EpochEnd(keras.callbacks.Callback):
             atomic_write(self.checkpoint, self.model.save, suffix=".keras")
         self._progress(epoch + 1, metrics, improved)
         self.history.append({"epoch": epoch + 1, **metrics})
-        write_csv(self.folder / "history.csv", self.history)
+        self.folder.write_history(self.history)
         self._unfinished(f"epoch {epoch + 1} of {self.epochs} done")
         self.logger.log_epoch(
             epoch + 1, {f"{self.tag}{k}": v for k, v in metrics.items()}, step=self.step_offset + epoch + 1
@@ -145,8 +143,8 @@ class EpochEnd(keras.callbacks.Callback):
         line = f"{self.tag}epoch {epoch:>3}/{self.epochs}  train/loss {metrics['train/loss']:.4f}  train/accuracy {metrics['train/accuracy']:.4f}"
         if self.val is not None:
             line += (
-                f"  val/loss {metrics['val/loss']:.4f}  val/accuracy {metrics['val/accuracy']:.4f}  "
-                f"val/macro_f1 {metrics['val/macro_f1']:.4f}{'  *' if improved else '   '}"
+                f"  val/loss {metrics['val/loss']:.4f}  val/accuracy {metrics[VAL_ACCURACY]:.4f}  "
+                f"val/macro_f1 {metrics[VAL_MACRO_F1]:.4f}{'  *' if improved else '   '}"
             )
         print(f"{line}  {time.perf_counter() - self.started:.0f}s", flush=True)
 

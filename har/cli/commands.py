@@ -1,34 +1,17 @@
-"""The `har-*` console scripts: answer --help, check the whole config, then do the work.
-
-    har-train model=resnet1d trainer.epochs=60
-
-Each command composes its config with Hydra's compose API (`har.config.compose_run`) and
-checks it (keys, group options, mandatory values, the experiment's command, the command's
-own conflicts) before importing TensorFlow or creating its output folder: a mistake costs
-a second, prints one line naming the key with the closest valid spelling, exits 2 and leaves
-nothing behind. Only then is the command's importable function called with the config.
+"""The `har-*` commands: for each, its config, the function it runs, its --help text and the
+conflicts it checks before any work (`har.cli.run` does the rest).
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
-import os
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from har.cli_errors import run_reporting
-from har.config import (
-    ConfigError,
-    check_experiment,
-    check_override_sets,
-    check_required,
-    compose_run,
-    group_options,
-)
+from har.config import ConfigError, check_override_sets, group_options
 
 
 @dataclass(frozen=True)
@@ -37,7 +20,7 @@ class Command:
 
     name: str
     config: str  # conf/<config>.yaml
-    run: str  # "module:function", called with the checked config
+    run: Callable[[DictConfig], Any]  # called with the checked config; imports its package then
     about: str
     options: tuple[str, ...] = ()  # the main options --help lists, with their conf/ comments
     examples: tuple[str, ...] = ()
@@ -63,9 +46,24 @@ def _check_export(cfg: DictConfig) -> None:
             raise ConfigError(
                 f"study={cfg.study}: give storage=<the sweep's journal.log, or its database URL> too"
             )
-        from har.sweep.storage import check_study_exists
+        from har.sweep import check_study_exists
 
         check_study_exists(str(cfg.storage), str(cfg.study))
+
+
+def export(cfg: DictConfig) -> None:
+    """`har-export`: a run folder, or a study's best trial, resolved to its run folder here.
+
+    The export package reads run folders only; the sweep package, which owns Optuna, finds
+    the study's run, so `har.export` never imports `har.sweep`.
+    """
+    from har.export import export as export_run
+
+    if cfg.study is not None:
+        from har.sweep import with_best_run_dir
+
+        cfg = with_best_run_dir(cfg)
+    export_run(cfg)
 
 
 def _check_track(cfg: DictConfig) -> None:
@@ -82,13 +80,59 @@ def _check_track(cfg: DictConfig) -> None:
         check_override_sets("train", [("stream.overrides", [*data, *cfg.stream.overrides])])
 
 
+# What each command runs, imported only once its config has passed the checks (the imports
+# load TensorFlow, Optuna or W&B: seconds that a typo should not cost).
+
+
+def _train(cfg: DictConfig) -> Any:
+    from har.training import train
+
+    return train(cfg)
+
+
+def _sweep(cfg: DictConfig) -> Any:
+    from har.sweep import sweep_command
+
+    return sweep_command(cfg)
+
+
+def _track(cfg: DictConfig) -> Any:
+    from har.stream import track
+
+    return track(cfg)
+
+
+def _ablate(cfg: DictConfig) -> Any:
+    from har.ablate import run_ablation
+
+    return run_ablation(cfg)
+
+
+def _data_summary(cfg: DictConfig) -> Any:
+    from har.data import print_summary
+
+    return print_summary(cfg)
+
+
+def _synth_report(cfg: DictConfig) -> Any:
+    from har.synth import report
+
+    return report(cfg)
+
+
+def _augment_preview(cfg: DictConfig) -> Any:
+    from har.augment import preview_augmentation
+
+    return preview_augmentation(cfg)
+
+
 COMMANDS = {
     command.name: command
     for command in (
         Command(
             "har-train",
             "train",
-            "har.train:train",
+            _train,
             "train one model on windows split by subject; the epoch with the best val/macro_f1 is "
             "checkpointed and the test split is evaluated once, from it.",
             (
@@ -109,7 +153,7 @@ COMMANDS = {
         Command(
             "har-sweep",
             "sweep",
-            "har.sweep.driver:main",
+            _sweep,
             "run (or resume: the same command again) an Optuna study over har-train configs: sample "
             "the search space, prune, summarise, export the best trial.",
             (
@@ -133,7 +177,7 @@ COMMANDS = {
         Command(
             "har-export",
             "export",
-            "har.export.exporter:export",
+            export,
             "convert a finished run (or a study's best trial) to TFLite variants, compare each with "
             "Keras on the run's test split, and write a deployment bundle.",
             ("run_dir", "study", "storage", "variants", "ensemble", "guard.max_accuracy_drop"),
@@ -146,7 +190,7 @@ COMMANDS = {
         Command(
             "har-track",
             "track",
-            "har.stream.cli:track",
+            _track,
             "replay a sensor stream (or read a live one on stdin) through a bundle's model and a "
             "decoder: movements or segments as JSON lines, scored against the stream's own labels.",
             ("bundle", "variant", "chunk", "realtime", "print_events", "events.idle", "events.collar_s"),
@@ -160,7 +204,7 @@ COMMANDS = {
         Command(
             "har-ablate",
             "ablate",
-            "har.ablate:run_ablation",
+            _ablate,
             "train every cell of a grid of factors x seeds; report each cell's mean, std and 95% "
             "interval, and plot them.",
             ("name", "factors", "seeds", "overrides"),
@@ -170,7 +214,7 @@ COMMANDS = {
         Command(
             "har-data",
             "data_summary",
-            "har.data.cli:main",
+            _data_summary,
             "print a dataset's summary: windows per split and class, then a report per session "
             "(rate found, duration, gaps, labels, split); writes nothing but the window cache.",
             (
@@ -190,7 +234,7 @@ COMMANDS = {
         Command(
             "har-synth",
             "synth_report",
-            "har.synth.cli:report",
+            _synth_report,
             "train (or load from the cache) the conditional VAE of a data config and print its "
             "quality report (TSTR, discriminative score, channel statistics).",
             ("synth.seed", "synth.fit.epochs", "synth.model.latent_dim"),
@@ -199,97 +243,10 @@ COMMANDS = {
         Command(
             "har-augment-preview",
             "augment_preview",
-            "har.augment.preview:main",
+            _augment_preview,
             "plot one train window before and after each augmentation step, as a PNG (and a W&B image).",
             ("index", "seed"),
             ("har-augment-preview augment=um2017 index=30",),
         ),
     )
 }
-
-
-def run(name: str, argv: Sequence[str] | None = None) -> int:
-    """Run command `name` with `argv` (default: the process's arguments); return its exit code."""
-    command = COMMANDS[name]
-    args = list(sys.argv[1:] if argv is None else argv)
-    state: dict[str, DictConfig] = {}
-
-    def work() -> None:
-        flags, overrides, folders = _split(args)
-        if folders and not command.config_dirs:
-            raise ConfigError(
-                f"--config-dir {folders[0]}: {name} composes its trials' or cells' train configs from "
-                "conf/ alone, so configs of your own would not reach them"
-            )
-        if "--help" in flags or "-h" in flags:
-            from har.cli_help import help_text
-
-            about, options, examples = command.about, command.options, command.examples
-            print(
-                help_text(
-                    name, command.config, about=about, options=options, examples=examples, config_dirs=folders
-                )
-            )
-            return
-        unknown = [f for f in flags if f != "--cfg"]
-        if unknown:
-            raise ConfigError(
-                f"{unknown[0]}: no such flag ({name} takes key=value overrides, --config-dir, --help and --cfg)"
-            )
-        cfg = state["cfg"] = compose_run(command.config, overrides, config_dirs=folders)
-        check_required(cfg)
-        check_experiment(cfg, name)
-        if command.check:
-            command.check(cfg)
-        if flags:
-            print(OmegaConf.to_yaml(cfg), end="")
-            return
-        module, _, function = command.run.partition(":")
-        getattr(importlib.import_module(module), function)(cfg)
-
-    def output() -> str | None:
-        cfg = state.get("cfg")
-        return str(cfg.paths.output_dir) if cfg is not None and "output_dir" in cfg.get("paths", {}) else None
-
-    return run_reporting(work, output=output)
-
-
-def _split(args: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
-    """A command line's flags, overrides and `--config-dir` folders (Hydra's flag, `-cd` too)."""
-    flags, overrides, folders = [], [], []
-    items = iter(args)
-    for arg in items:
-        if arg in ("--config-dir", "-cd"):
-            folder = next(items, None)
-            if folder is None or folder.startswith("-") or "=" in folder:
-                raise ConfigError(f"{arg}: give it a folder of your configs ({arg} my_conf)")
-            folders.append(folder)
-        elif arg.startswith("--config-dir="):
-            folders.append(arg.partition("=")[2])
-        else:
-            (flags if arg.startswith("-") else overrides).append(arg)
-    return flags, overrides, folders
-
-
-def _script(name: str) -> Callable[[], None]:
-    def main() -> None:
-        try:
-            code = run(name)
-            sys.stdout.flush()
-        except BrokenPipeError:  # `har-train --help | head`: the reader left; say nothing more
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            code = 0
-        sys.exit(code)
-
-    main.__doc__ = f"`{name}`: {COMMANDS[name].about}"
-    return main
-
-
-har_train = _script("har-train")
-har_sweep = _script("har-sweep")
-har_export = _script("har-export")
-har_track = _script("har-track")
-har_ablate = _script("har-ablate")
-har_data = _script("har-data")
-har_synth = _script("har-synth")
-har_augment_preview = _script("har-augment-preview")

@@ -2,7 +2,7 @@
 
 A holdout run is one `fit_split` and one `evaluate`; a cross-validated run is one of each
 per fold plus a refit. Where training runs (threads, distribution strategy) is in
-`har.devices`; what happens after every epoch in `har.callbacks`.
+`har.training.devices`; what happens after every epoch in `har.training.callbacks`.
 """
 
 from __future__ import annotations
@@ -20,16 +20,15 @@ import numpy as np
 import tensorflow as tf
 from omegaconf import DictConfig
 
-from har.callbacks import EpochEnd, EpochHook, WeightAverage
 from har.config import ConfigError, instantiate
-from har.data.dataset import WindowedData
-from har.data.pipeline import BatchAugment, batches_per_epoch, make_dataset
-from har.devices import precision_policy
+from har.data import BatchAugment, WindowedData, batches_per_epoch, make_dataset
 from har.io import atomic_write, write_bytes, write_json
-from har.metrics import classification_metrics, confusion, plot_confusion
+from har.metrics import VAL_ACCURACY, VAL_MACRO_F1, classification_metrics, confusion, plot_confusion
 from har.models import load
-from har.synth import Synthetic, synthesise
-from har.synth.quality import headline
+from har.synth import Synthetic, headline, synthesise
+from har.training.callbacks import EpochEnd, EpochHook, WeightAverage
+from har.training.devices import precision_policy
+from har.training.run_folder import RunFolder
 
 
 @dataclass
@@ -61,7 +60,7 @@ def check_trainer(trainer: DictConfig) -> None:
     choices = {
         "class_weight": ("none", "balanced"),
         "strategy": ("default", "mirrored"),
-        "monitor": ("val/macro_f1", "val/accuracy"),
+        "monitor": (VAL_MACRO_F1, VAL_ACCURACY),
         "weight_average": ("none", "ema"),
     }
     for key, allowed in choices.items():
@@ -184,7 +183,7 @@ def fit_split(
     epoch_end = EpochEnd(
         data=data,
         val=make_dataset(data.val, data.normaliser, batch_size=256, training=False) if validate else None,
-        checkpoint=out_dir / "best.keras",
+        checkpoint=RunFolder(out_dir).checkpoint,
         monitor=trainer.monitor,
         patience=int(trainer.patience),
         epochs=epochs,
@@ -242,10 +241,11 @@ def report_synthetic(synthetic: Synthetic | None, out_dir: Path, logger) -> dict
     }
     quality = synthetic.vae.quality
     if quality is not None:
+        folder = RunFolder(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_json(out_dir / "synth_quality.json", quality)
-        write_bytes(out_dir / "synth_quality.png", (synthetic.vae.path / "quality.png").read_bytes())
-        logger.log_image("synth/quality", out_dir / "synth_quality.png")
+        write_json(folder.synth_quality, quality)
+        write_bytes(folder.synth_quality_plot, (synthetic.vae.path / "quality.png").read_bytes())
+        logger.log_image("synth/quality", folder.synth_quality_plot)
         metrics.update(headline(quality))
     logger.log_summary({k: v for k, v in metrics.items() if k != "synth/per_class"})
     return metrics
@@ -264,11 +264,12 @@ def evaluate(
         )
         metrics.update(classification_metrics(split, windows.y, probabilities, data.class_names))
         matrix = confusion(windows.y, probabilities, len(data.class_names))
-        atomic_write(out_dir / f"confusion_{split}.npy", lambda p, m=matrix: np.save(p, m), suffix=".npy")
+        folder = RunFolder(out_dir)
+        atomic_write(folder.confusion(split, ".npy"), lambda p, m=matrix: np.save(p, m), suffix=".npy")
         image = plot_confusion(
             matrix,
             data.class_names,
-            out_dir / f"confusion_{split}.png",
+            folder.confusion(split),
             f"{tag}{split}: macro-F1 {metrics[f'{split}/macro_f1']:.3f}",
         )
         logger.log_confusion(

@@ -1,4 +1,4 @@
-"""har.devices: GPUs found without TensorFlow, device errors, precision, the mirrored strategy."""
+"""har.training.devices: GPUs found without TensorFlow, device errors, precision, the mirrored strategy."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 from har.config import ConfigError
-from har.devices import Gpu, is_device_error, listed_gpus, precision_policy, visible_gpus
+from har.training.devices import Gpu, is_device_error, listed_gpus, precision_policy, visible_gpus
 
 
 def test_nvidia_smi_lists_every_gpu_with_its_memory(fake_nvidia_smi):
@@ -97,7 +97,7 @@ def test_mirrored_on_two_logical_cpus_has_two_replicas(tmp_path):
     out = _python(
         """
         import json
-        from har.devices import placement, strategy
+        from har.training.devices import placement, strategy
         print(json.dumps({"mirrored": placement(strategy("mirrored", 2)), "default": placement(strategy("default", 2))}))
         """,
         tmp_path,
@@ -117,7 +117,7 @@ def test_two_replicas_at_the_same_global_batch_train_like_one(tmp_path, session_
         _python(
             f"""
             from har.config import compose
-            from har.train import train
+            from har.training.run import train
             train(compose("train", [
                 "paths.root={tmp_path}", "paths.output_dir={tmp_path / name}", "paths.cache_dir={session_cache}",
                 "logger=none", "trainer.strategy={name}", "trainer.logical_cpus=2", "trainer.epochs=3",
