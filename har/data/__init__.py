@@ -51,4 +51,3 @@ __all__, __getattr__, __dir__ = har.public(
         "print_summary": "cli:main",
     },
 )
-

@@ -86,18 +86,3 @@ def labelled_windows(
     y = window_labels(recording.labels, starts, window, rule, min_purity)
     keep = y != UNLABELLED
     return y[keep], starts[keep]
-
-
-def window_recording(
-    recording: Recording, window: int, hop: int, *, rule: str = "majority", min_purity: float = 0.5
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cut one recording into windows.
-
-    Returns:
-        X (N, window, C) float32, y (N,) int, starts (N,) sample index of each window;
-        windows whose label the rule rejects are left out.
-    """
-    y, starts = labelled_windows(recording, window, hop, rule=rule, min_purity=min_purity)
-    index = starts[:, None] + np.arange(window)[None, :]  # (N, T)
-    X = recording.signals[index]  # (N, T, C)
-    return X.astype(np.float32), y, starts

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from recording_helpers import window_recording, write_csv_folder
 
 from har.data.dataset import load_windows
 from har.data.recording import DataError, RecordingSet
-from har.data.sources.csv_folder import CsvFolderSource, write_csv_folder
+from har.data.sources.csv_folder import CsvFolderSource
 from har.data.sources.strikes_sim import StrikesSimSource
 from har.data.sources.watch import WatchSource
-from har.data.windowing import window_recording
 
 
 def _watch_subset() -> RecordingSet:

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from recording_helpers import window_recording
 
 from har.config import compose
 from har.data.dataset import load_windows
 from har.data.recording import DataError, Recording
 from har.data.sources.strikes_sim import StrikesSimSource
 from har.data.splits import split_subjects
-from har.data.windowing import window_recording
 
 
 @settings(max_examples=60, deadline=None)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from recording_helpers import window_recording
 
 from har.data.recording import DataError, Recording, RecordingSet
-from har.data.windowing import resample, samples_per, window_recording
+from har.data.windowing import resample, samples_per
 
 
 def _recording(labels, n_channels=6, rate=10.0):

@@ -250,9 +250,9 @@ def test_export_the_best_trial_of_a_study(trained_run, tmp_path):
 def test_export_uses_the_runs_data_json_and_refuses_changed_data(tmp_path, session_cache):
     """A csv folder edited after training: export refuses it instead of shipping a mismatch."""
     import pandas as pd
+    from recording_helpers import write_csv_folder
 
     from har.data.recording import DataError
-    from har.data.sources.csv_folder import write_csv_folder
     from har.data.sources.strikes_sim import StrikesSimSource
     from har.training.run import train
 

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from wandb_records import read_run
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]

@@ -136,6 +136,7 @@ def test_two_processes_asking_at_once_train_once(compose_synth, tmp_path, sessio
 @pytest.mark.slow
 def test_har_synth_reports_quality_and_logs_it(compose_synth, tmp_path):
     from wandb_records import read_run
+
     from har.synth.cli import report
 
     cfg = compose_synth("logger=wandb")

@@ -11,9 +11,9 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from wandb_records import read_run
 
 from har.config import ConfigError, compose
-from wandb_records import read_run
 from har.training.fit import class_weight
 from har.training.run import TrainResult, train
 
