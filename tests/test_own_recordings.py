@@ -54,12 +54,12 @@ def phone_export(folder: Path, *, accelerometer_only: bool = False) -> Path:
     return folder
 
 
-def readme_page() -> str:
+def own_recordings_page() -> str:
     return (ROOT / "docs" / "own-recordings.md").read_text()  # "Your own recordings in 5 minutes"
 
 
-def test_the_readme_page_from_a_phone_export_to_a_tracked_model(tmp_path):
-    page = readme_page()
+def test_the_own_recordings_page_from_a_phone_export_to_a_tracked_model(tmp_path):
+    page = own_recordings_page()
     phone_export(tmp_path / "my_phone")
     for block in re.findall(r"```yaml\n(.*?)```", page, re.S):
         name = block.splitlines()[0].removeprefix("# ")  # my_conf/data/phone.yaml
