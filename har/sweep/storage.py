@@ -25,6 +25,7 @@ HEARTBEAT = "har:heartbeat"
 RETRY_OF = "har:retry_of"
 RETRIED = "har:retried"  # on a failed trial whose retry was queued (value: why): the retry takes its place
 CONFIG_ERROR = "har:config_error"  # on a trial failed by a config error: it takes no slot
+SCHEMA_ATTEMPTS = 5  # tries to open a database whose schema another process may be creating
 
 
 def make_storage(url: str | None, journal: Path) -> BaseStorage:
@@ -32,12 +33,24 @@ def make_storage(url: str | None, journal: Path) -> BaseStorage:
     if not url:
         journal.parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(str(journal), lock_obj=JournalFileOpenLock(str(journal))))
-    try:
-        return RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
-    except Exception as error:  # sqlalchemy and drivers raise many types
-        raise ConfigError(
-            f"sweep.storage={_redact(url)}: cannot open ({type(error).__name__}: {str(error).splitlines()[0]})"
-        ) from None
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(SCHEMA_ATTEMPTS):
+        try:
+            return RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+        except IntegrityError as error:
+            # Machines started at once on a new database all create Optuna's tables: one
+            # wins, the others fail on a duplicate type or row and find the tables next time.
+            if attempt == SCHEMA_ATTEMPTS - 1:
+                raise ConfigError(_cannot_open(url, error)) from None
+            time.sleep(0.2 * (attempt + 1))
+        except Exception as error:  # sqlalchemy and drivers raise many types
+            raise ConfigError(_cannot_open(url, error)) from None
+    raise AssertionError("unreachable")
+
+
+def _cannot_open(url: str, error: Exception) -> str:
+    return f"sweep.storage={_redact(url)}: cannot open ({type(error).__name__}: {str(error).splitlines()[0]})"
 
 
 def check_study_exists(storage: str, study: str) -> None:

@@ -86,6 +86,44 @@ def test_two_machines_started_at_once_on_postgresql(tmp_path, postgres_url):
     optuna.delete_study(study_name=name, storage=postgres_url)
 
 
+def _open(url: str, results) -> None:
+    try:
+        make_storage(url, Path("unused"))
+        results.put("opened")
+    except Exception as error:
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def test_machines_opening_a_new_database_at_once_all_open_it(postgres_url):
+    """Each creates Optuna's tables; the losers of that race (a duplicate pg_type row) try again.
+
+    A new schema stands for a new database (the test role may not create databases).
+    """
+    import multiprocessing
+
+    import sqlalchemy
+
+    schema = f"fresh_{os.getpid()}_{int(time.time() * 1000)}"
+    engine = sqlalchemy.create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    try:
+        url = f"{postgres_url}?options=-csearch_path%3D{schema}"
+        results = multiprocessing.get_context("fork").Queue()
+        processes = [
+            multiprocessing.get_context("fork").Process(target=_open, args=(url, results)) for _ in range(3)
+        ]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=120)
+        assert sorted(results.get(timeout=5) for _ in processes) == ["opened"] * 3
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
 def test_resuming_from_a_copy_of_the_journal_forks_the_study(tmp_path, compose_sweep):
     first = run_sweep(compose_sweep(*DRY, "sweep.n_trials=4")).study
     killed = first.ask()  # a trial whose worker died mid-trial: RUNNING, no heartbeat
