@@ -1,8 +1,10 @@
-"""An objective that fails on purpose, for the fault tests: `device_error`.
+"""Objectives that fail on purpose, for the fault tests: `device_error`, `failed_elsewhere`.
 
     har-sweep sweep.objective._target_=har.sweep.faults.device_error +sweep.objective.trial_number=1
 
-It also shows, on any machine, what a device error does to a sweep (tests/faults/test_device_errors.py).
+They also show, on any machine, what a device error does to a sweep
+(tests/faults/test_device_errors.py) and what happens to a trial that another worker failed
+as stale while it still ran (tests/faults/test_trials.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from omegaconf import DictConfig
 
 from har.sweep import space as search_space
 from har.sweep.objective import dry_run
+from har.sweep.storage import fail_and_retry
 
 # What TensorFlow says when a GPU's memory runs out (a real tf.errors.ResourceExhaustedError).
 GPU_OOM = (
@@ -45,4 +48,23 @@ def device_error(
         import tensorflow as tf
 
         raise tf.errors.ResourceExhaustedError(None, None, GPU_OOM)
+    return values
+
+
+def failed_elsewhere(
+    trial: optuna.Trial,
+    cfg: DictConfig,
+    params: list[search_space.Param],
+    sweep_dir: Path,
+    *,
+    trial_number: int = 1,
+) -> list[float]:
+    """A dry run, except that trial `trial_number` is failed and queued again while it runs, as
+    another worker does to a trial whose heartbeats came late (a journal lock held by a killed
+    worker blocks them): its own result then arrives for a trial that is already FAIL."""
+    values = dry_run(trial, cfg, params, sweep_dir)
+    if trial.number == trial_number:
+        frozen = trial.study._storage.get_trial(trial._trial_id)
+        reason = "worker stopped sending heartbeats (failed_elsewhere)"
+        fail_and_retry(trial.study, frozen, reason, "heartbeat", int(cfg.sweep.heartbeat.max_retry))
     return values

@@ -171,11 +171,15 @@ def work(cfg: DictConfig, index: int) -> int:
         with Heartbeat(storage, trial._trial_id, cfg.sweep.heartbeat.interval):
             try:
                 _run_and_tell(study, trial, objective, cfg, params, index=index, device=device, lock=lock)
-            except RuntimeError:
+            except (
+                RuntimeError,
+                ValueError,
+            ):  # Optuna: UpdateFinishedTrialError; tell: "Cannot tell a FAIL trial"
                 if not storage.get_trial(trial._trial_id).state.is_finished():
                     raise
                 # Another worker failed this trial as stale (our heartbeats came later than
-                # sweep.heartbeat.grace) and queued its retry; the study stays consistent.
+                # sweep.heartbeat.grace, e.g. while a killed worker held the journal's lock) and
+                # queued its retry; this result is dropped and the study stays consistent.
                 print(
                     f"[worker {index}] trial {trial.number} was failed by another worker (heartbeat "
                     f"later than {cfg.sweep.heartbeat.grace} s); its retry carries on",

@@ -113,3 +113,32 @@ def test_a_worker_killed_while_writing_a_checkpoint(compose_sweep, tmp_path):
         ConfigError, match=r"not a finished har-train run \(missing best.keras, metrics.json\)"
     ):
         export(compose("export", [f"run_dir={run_dir}", f"paths.root={tmp_path}", "logger=none"]))
+
+
+def test_a_result_for_a_trial_another_worker_failed_is_dropped_and_the_worker_goes_on(
+    compose_sweep, tmp_path
+):
+    """A worker whose heartbeats came late (a killed worker held the journal's lock) finds its
+    trial FAIL and retried by another; telling its result then must not end the worker."""
+    cfg = compose_sweep(
+        "sweep.objective._target_=har.sweep.faults.failed_elsewhere",
+        "+sweep.objective.trial_number=1",
+        "sweep.search_space=tiny",
+        "sweep.n_trials=3",
+    )
+    sweep_dir = Path(cfg.paths.output_dir)
+    sweep_dir.mkdir(parents=True)
+    worker_cfg = worker_config(cfg)
+    OmegaConf.save(worker_cfg, sweep_dir / "sweep.yaml")
+    study = optuna.create_study(
+        study_name=cfg.sweep.study,
+        storage=make_storage(None, sweep_dir / "journal.log"),
+        direction="maximize",
+    )
+    assert work(worker_cfg, 0) == 4  # three slots, and the retry of the trial failed elsewhere
+    trials = study.get_trials()
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    assert [t.number for t in failed] == [1] and "failed_elsewhere" in failed[0].user_attrs["error"]
+    retry = [t for t in trials if t.user_attrs.get("retry_of") == 1]
+    assert len(retry) == 1 and retry[0].params == failed[0].params and retry[0].state == TrialState.COMPLETE
+    assert sum(1 for t in trials if t.state == TrialState.COMPLETE) == 3 and len(trials) == 4
