@@ -47,6 +47,11 @@ def _prepare(compose_sweep, tmp_path, n_trials: int, *overrides: str):
         "~sweep.pruner.n_warmup_steps",
         *overrides,
     )
+    return _sweep_folder(cfg)
+
+
+def _sweep_folder(cfg):
+    """The sweep folder a driver would write for `cfg` (its worker config, a new study): what `work` reads."""
     sweep_dir = Path(cfg.paths.output_dir)
     sweep_dir.mkdir(parents=True)
     worker_cfg = worker_config(cfg)
@@ -126,15 +131,7 @@ def test_a_result_for_a_trial_another_worker_failed_is_dropped_and_the_worker_go
         "sweep.search_space=tiny",
         "sweep.n_trials=3",
     )
-    sweep_dir = Path(cfg.paths.output_dir)
-    sweep_dir.mkdir(parents=True)
-    worker_cfg = worker_config(cfg)
-    OmegaConf.save(worker_cfg, sweep_dir / "sweep.yaml")
-    study = optuna.create_study(
-        study_name=cfg.sweep.study,
-        storage=make_storage(None, sweep_dir / "journal.log"),
-        direction="maximize",
-    )
+    worker_cfg, study, _ = _sweep_folder(cfg)
     assert work(worker_cfg, 0) == 4  # three slots, and the retry of the trial failed elsewhere
     trials = study.get_trials()
     failed = [t for t in trials if t.state == TrialState.FAIL]
