@@ -18,10 +18,10 @@ from har.models import load
 from har.training import RunFolder
 
 
-def fold_dirs(run_dir: Path) -> list[Path]:
+def fold_dirs(run_dir: Path) -> list[RunFolder]:
     """The finished folds of a cross-validated run, in order."""
     folds = RunFolder(run_dir).folds()
-    finished = [f.path for f in folds if f.checkpoint.is_file() and f.data.is_file()]
+    finished = [f for f in folds if f.checkpoint.is_file() and f.data.is_file()]
     if not finished or len(finished) != len(folds):
         raise ConfigError(
             f"ensemble=true: {run_dir} has no finished folds (train it with validation=subject_kfold)"
@@ -29,8 +29,8 @@ def fold_dirs(run_dir: Path) -> list[Path]:
     return finished
 
 
-def _normaliser(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    stored = RunFolder(folder).read_data()["normaliser"]
+def _normaliser(folder: RunFolder) -> tuple[np.ndarray, np.ndarray]:
+    stored = folder.read_data()["normaliser"]
     return np.asarray(stored["mean"], np.float32), np.asarray(stored["std"], np.float32)
 
 
@@ -40,11 +40,11 @@ def build_ensemble(run_dir: Path) -> keras.Model:
     Raises:
         ConfigError: the run has no finished folds.
     """
-    mean, std = _normaliser(run_dir)
+    mean, std = _normaliser(RunFolder(run_dir))
     members = []
     inputs = None
     for number, folder in enumerate(fold_dirs(run_dir), start=1):
-        model = load(RunFolder(folder).checkpoint)
+        model = load(folder.checkpoint)
         if inputs is None:
             inputs = keras.Input(shape=model.input_shape[1:], name="window")  # (B, T, C)
         fold_mean, fold_std = _normaliser(folder)

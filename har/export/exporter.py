@@ -93,7 +93,7 @@ def _compare(
     models = [("", run.model, RunFolder(run.run_dir).checkpoint.stat().st_size)]
     if cfg.ensemble:
         ensemble = build_ensemble(run.run_dir)
-        size = sum(RunFolder(fold).checkpoint.stat().st_size for fold in fold_dirs(run.run_dir))
+        size = sum(fold.checkpoint.stat().st_size for fold in fold_dirs(run.run_dir))
         models.append(("ensemble_", ensemble, size))
     reports, files = [], {}
     for prefix, model, keras_size in models:

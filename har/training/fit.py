@@ -256,6 +256,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Metrics of a checkpoint on `splits`, with confusion matrices (.npy, .png, W&B)."""
     model = load(checkpoint)
+    folder = RunFolder(out_dir)
     metrics: dict[str, Any] = {}
     for split in splits:
         windows = data.split(split)
@@ -264,7 +265,6 @@ def evaluate(
         )
         metrics.update(classification_metrics(split, windows.y, probabilities, data.class_names))
         matrix = confusion(windows.y, probabilities, len(data.class_names))
-        folder = RunFolder(out_dir)
         atomic_write(folder.confusion(split, ".npy"), lambda p, m=matrix: np.save(p, m), suffix=".npy")
         image = plot_confusion(
             matrix,

@@ -61,6 +61,10 @@ class _Run:
     config: dict[str, Any]
     steps_logged: int = 0
 
+    @property
+    def folder(self) -> RunFolder:
+        return RunFolder(self.run_dir)
+
 
 def train(
     cfg: DictConfig, *, epoch_hooks: Sequence[EpochHook] = (), fold_hooks: Sequence[FoldHook] = ()
@@ -142,7 +146,7 @@ def _fit(
 def _holdout(run: _Run, epoch_hooks) -> tuple[dict[str, Any], Fitted]:
     """One fit on the configured split; val and test from its best checkpoint."""
     data = run.data
-    RunFolder(run.run_dir).write_data(_data_json(run.cfg, data))
+    run.folder.write_data(_data_json(run.cfg, data))
     fitted = _fit(run, data, run.run_dir, epoch_hooks)
     metrics = {
         "validation": "holdout",
@@ -179,7 +183,7 @@ def _cross_validate(
         return metrics, None
     epochs = validation.refit_epochs([m["best_epoch"] for m in fold_metrics], run.cfg.validation.refit_epochs)
     data = run.data.resplit(subjects, empty_val=True)
-    RunFolder(run.run_dir).write_data(_data_json(run.cfg, data))
+    run.folder.write_data(_data_json(run.cfg, data))
     print(
         f"refit: every non-test subject for {epochs} epochs ({run.cfg.validation.refit_epochs} best epoch of the folds)",
         flush=True,
@@ -198,7 +202,7 @@ def _cross_validate(
 
 def _run_fold(run: _Run, fold: validation.Fold, epoch_hooks) -> dict[str, Any]:
     """One fold's metrics: trained now, or read back when an identical fold already finished."""
-    folder = RunFolder(run.run_dir).fold(fold.name)
+    folder = run.folder.fold(fold.name)
     fold_dir = folder.path
     fingerprint = _fold_fingerprint(run.config, fold)
     if folder.metrics.is_file():
@@ -272,12 +276,12 @@ def _write_results(run: _Run, metrics: dict[str, Any], fitted: Fitted | None) ->
                 **fitted.synth,
             }
         )
-        RunFolder(run.run_dir).write_history(fitted.history)
+        run.folder.write_history(fitted.history)
     metrics.setdefault("subjects", run.data.subjects)
     metrics["seed"] = int(run.cfg.trainer.seed)
     metrics["macro_f1_scope"] = MACRO_F1_SCOPE
     metrics.update(placement(run.distribution))  # "device": "gpu:<index>" | "cpu", "replicas": N
-    RunFolder(run.run_dir).write_metrics(metrics)
+    run.folder.write_metrics(metrics)
     run.logger.log_summary(
         {k: v for k, v in metrics.items() if k not in ("subjects", "cv/folds", "baseline/windows")}
     )
@@ -299,7 +303,7 @@ def _write_results(run: _Run, metrics: dict[str, Any], fitted: Fitted | None) ->
 
 
 def _result(run: _Run, metrics: dict[str, Any]) -> TrainResult:
-    folder = RunFolder(run.run_dir)
+    folder = run.folder
     return TrainResult(
         metrics, run.run_dir, folder.checkpoint, folder.files(), getattr(run.logger, "run_id", None)
     )
