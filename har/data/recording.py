@@ -48,6 +48,8 @@ class Recording:
         subject: subject id (strings, so ids from any source compare alike).
         name: where it came from, used in every error message about it.
         events: ground-truth movements, where the source has them.
+        count: how many movements the session holds, where the source knows it but not their
+            times (a set of 20 repetitions, a session of 10 jabs); None when unknown.
     """
 
     signals: np.ndarray
@@ -56,6 +58,7 @@ class Recording:
     subject: str
     name: str
     events: tuple[Event, ...] = field(default=())
+    count: int | None = None
 
     def __post_init__(self) -> None:
         validate_recording(self)
@@ -86,6 +89,9 @@ def validate_recording(recording: Recording) -> None:
         raise DataError(f"{name}: labels are {recording.labels.dtype}, expected integers")
     if recording.rate_hz <= 0:
         raise DataError(f"{name}: rate_hz must be positive, got {recording.rate_hz}")
+    count = recording.count
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise DataError(f"{name}: count {count!r} is not a positive integer")
 
 
 @dataclass(frozen=True)
