@@ -103,6 +103,12 @@ def simulate_session(
         motion[start:stop] += _strike(label, stop - start, rng, style.strength)
         events.append(Event(label, start / rate_hz, stop / rate_hz))
         time = stop / rate_hz + rng.uniform(0.4, 2.0)
+    return _finish(motion, events, style, rng, t)
+
+
+def _finish(motion: np.ndarray, events: list[Event], style: _Style, rng: np.random.Generator, t: np.ndarray):
+    """Gravity, mounting, noise and per-sample labels on a session's motion (n, 6)."""
+    n = len(motion)
     accel = motion[:, :3] + style.gravity  # gravity is felt as +1 g against the fall
     signals = np.concatenate([accel @ style.mount.T, motion[:, 3:] @ style.mount.T], axis=1)
     signals[:, :3] += rng.normal(scale=0.02, size=(n, 3))
@@ -114,8 +120,86 @@ def simulate_session(
     return signals.astype(np.float32), labels, tuple(events)
 
 
+# A workout session (`kind="workout"`), as specified in experiments/counting/README.md before any
+# detector was tuned on it: glove-on at the start, then parts separated by pauses.
+_PUNCHES = ["jab", "cross", "hook", "uppercut"]
+_PART_PROBABILITIES = {"flurry": 0.5, "single": 0.3, "guard": 0.2}
+_FLURRY_STRIKES = (3, 10)  # strikes per flurry
+_FLURRY_INTERVAL_S = (0.4, 0.7)  # onset to onset
+_PAUSE_S = (0.8, 4.0)
+_GLOVE_ON_S = (2.0, 4.0)
+_GUARD_S = (0.5, 1.5)
+
+
+def _slow_pulses(
+    n: int, rng: np.random.Generator, accel_g: tuple, gyro: tuple, width_s: tuple, rate_hz: float
+):
+    """(n, 6) smooth non-strike motion: one pulse per channel of random sign, size and place."""
+    t = np.arange(n) / rate_hz
+    out = np.zeros((n, 6))
+    for channel in range(6):
+        low, high = accel_g if channel < 3 else gyro
+        amplitude = rng.uniform(low, high) * rng.choice([-1, 1])
+        centre, width = rng.uniform(0.2, 0.8) * n / rate_hz, rng.uniform(*width_s) / 2.5
+        out[:, channel] = amplitude * np.exp(-0.5 * ((t - centre) / width) ** 2)
+    return out
+
+
+def simulate_workout(
+    rng: np.random.Generator, *, duration_s: float, rate_hz: float, style: _Style
+) -> tuple[np.ndarray, np.ndarray, tuple[Event, ...]]:
+    """One workout session (flurries, single strikes, guard moves, glove-on): like `simulate_session`."""
+    n = int(round(duration_s * rate_hz))
+    t = np.arange(n) / rate_hz
+    motion = np.zeros((n, 6))
+    bounce_hz = rng.uniform(1.6, 2.4)
+    motion[:, 2] += 0.15 * np.sin(2 * np.pi * bounce_hz * t + rng.uniform(0, 2 * np.pi))
+    motion[:, 3:] += 0.25 * np.sin(2 * np.pi * 0.4 * t[:, None] + rng.uniform(0, 2 * np.pi, 3))
+    glove = int(round(rng.uniform(*_GLOVE_ON_S) * rate_hz))
+    motion[:glove] += _slow_pulses(glove, rng, (0.5, 1.5), (1.0, 3.0), (0.3, 0.8), rate_hz)
+    events: list[Event] = []
+    time = glove / rate_hz + rng.uniform(*_PAUSE_S)
+    parts, weights = list(_PART_PROBABILITIES), list(_PART_PROBABILITIES.values())
+    while time < duration_s - 0.5:
+        part = parts[rng.choice(len(parts), p=weights)]
+        if part == "guard":
+            length = int(round(rng.uniform(*_GUARD_S) * rate_hz))
+            start = int(round(time * rate_hz))
+            if start + length > n - int(0.5 * rate_hz):
+                break
+            motion[start : start + length] += _slow_pulses(
+                length, rng, (0.2, 0.6), (0.5, 1.5), (0.3, 0.6), rate_hz
+            )
+            time = (start + length) / rate_hz + rng.uniform(*_PAUSE_S)
+            continue
+        if part == "flurry":
+            label, strikes = (
+                _PUNCHES[rng.integers(len(_PUNCHES))],
+                int(rng.integers(_FLURRY_STRIKES[0], _FLURRY_STRIKES[1] + 1)),
+            )
+        else:
+            label, strikes = STRIKES[rng.integers(len(STRIKES))], 1
+        onset = time
+        for _ in range(strikes):
+            low, high = _DURATION_S[label]
+            length = rng.uniform(low, high) / style.speed
+            if onset + length > duration_s - 0.5:
+                break
+            start, stop = int(round(onset * rate_hz)), int(round((onset + length) * rate_hz))
+            motion[start:stop] += _strike(label, stop - start, rng, style.strength)
+            events.append(Event(label, start / rate_hz, stop / rate_hz))
+            onset = max(onset + rng.uniform(*_FLURRY_INTERVAL_S), stop / rate_hz + 0.05)
+        time = events[-1].end_s + rng.uniform(*_PAUSE_S) if events else onset + rng.uniform(*_PAUSE_S)
+    return _finish(motion, events, style, rng, t)
+
+
 class StrikesSimSource:
-    """Seeded simulated sessions: `n_subjects` x `sessions_per_subject`, `session_s` long."""
+    """Seeded simulated sessions: `n_subjects` x `sessions_per_subject`, `session_s` long.
+
+    `kind`: `single` (isolated strikes with pauses) or `workout` (flurries, single strikes,
+    guard movements and glove-on between pauses; experiments/counting/README.md). Every session
+    carries its strike count.
+    """
 
     def __init__(
         self,
@@ -125,7 +209,10 @@ class StrikesSimSource:
         session_s: float = 60.0,
         rate_hz: float = 50.0,
         seed: int = 0,
+        kind: str = "single",
     ) -> None:
+        if kind not in ("single", "workout"):
+            raise ValueError(f"data.source.kind={kind!r}: expected single or workout")
         if n_subjects < 3:
             raise ValueError(f"data.source.n_subjects={n_subjects}: need at least 3 (train, val, test)")
         self.n_subjects = n_subjects
@@ -133,10 +220,12 @@ class StrikesSimSource:
         self.session_s = session_s
         self.rate_hz = rate_hz
         self.seed = seed
+        self.kind = kind
 
     def fingerprint(self) -> str:
+        kind = "" if self.kind == "single" else f"{self.kind}:"  # single: the v1 key, caches stay valid
         return (
-            f"strikes_sim:v1:{self.n_subjects}:{self.sessions_per_subject}:"
+            f"strikes_sim:v1:{kind}{self.n_subjects}:{self.sessions_per_subject}:"
             f"{self.session_s}:{self.rate_hz}:{self.seed}"
         )
 
@@ -146,7 +235,8 @@ class StrikesSimSource:
             rng = np.random.default_rng([self.seed, subject])
             style = random_style(rng)
             for session in range(self.sessions_per_subject):
-                signals, labels, events = simulate_session(
+                simulate = simulate_workout if self.kind == "workout" else simulate_session
+                signals, labels, events = simulate(
                     rng, duration_s=self.session_s, rate_hz=self.rate_hz, style=style
                 )
                 recordings.append(
@@ -157,6 +247,7 @@ class StrikesSimSource:
                         subject=str(subject),
                         name=f"strikes_sim seed {self.seed} subject {subject} session {session}",
                         events=events,
+                        count=len(events) or None,
                     )
                 )
         return RecordingSet(recordings, list(CLASS_NAMES), source="strikes_sim")

@@ -13,6 +13,10 @@ from har.data.recording import Recording, RecordingSet
 # rotation, external rotation, trapezius extension, upright row.
 CLASS_NAMES = ["PEN", "ABD", "FEL", "IR", "ER", "TRAP", "ROW"]
 RATE_HZ = 50.0
+# Every recording is one exercise repeated 20 times: seglearn's watch data are 10 subjects of the
+# SPAR data set (Burns et al. 2018), whose README says "Each file represents a single activity
+# being repeated 20 times" (duration / autocorrelation period gives a median of 20.0 over the 140).
+REPETITIONS = 20
 
 
 class WatchSource:
@@ -43,6 +47,7 @@ class WatchSource:
                     subject=str(int(subject)),
                     name=f"{path.name}[{index}] subject {int(subject)} "
                     f"{'right' if side else 'left'} {CLASS_NAMES[int(label)]}",
+                    count=REPETITIONS,
                 )
             )
         return RecordingSet(recordings, list(CLASS_NAMES), source="watch")
