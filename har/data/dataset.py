@@ -16,10 +16,11 @@ from omegaconf import DictConfig, OmegaConf
 from har.config import ConfigError, instantiate
 from har.data import cache
 from har.data.channels import DEFAULT_CHANNELS, check_channels, units_of
+from har.data.movement_windows import IDLE, fit_for_windows, session_windows, windows_settings
 from har.data.rates import most_common_rate
 from har.data.recording import DataError, RecordingSet, WindowSet
 from har.data.splits import SPLITS, missing_classes, split_subjects, subject_classes
-from har.data.windowing import labelled_windows, resample, samples_per
+from har.data.windowing import resample, samples_per
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class WindowedData:
     units: dict[str, str] = field(default_factory=lambda: units_of(DEFAULT_CHANNELS))
     sessions: list[dict[str, Any]] = field(default_factory=list)  # one report per source session
     notes: list[str] = field(default_factory=list)
+    detector: dict[str, Any] | None = None  # the fitted movement detector (movement windows)
 
     def split(self, name: str) -> WindowSet:
         return {"train": self.train, "val": self.val, "test": self.test}[name]
@@ -145,13 +147,33 @@ def _window_all(recordings: RecordingSet, data_cfg: DictConfig) -> dict[str, np.
     rate, notes = _target_rate(recordings, data_cfg.rate_hz)
     window = samples_per(data_cfg.window_s, rate)
     hop = samples_per(data_cfg.hop_s, rate)
+    resampled = [resample(recording, rate) for recording in recordings.recordings]
+    kind, idle_class = windows_settings(data_cfg)
+    detector = (
+        fit_for_windows(recordings, resampled, _test_subjects(data_cfg, recordings))
+        if kind == "movements"
+        else None
+    )
+    class_names = list(recordings.class_names)
+    if idle_class and IDLE not in class_names:
+        class_names.append(IDLE)
     parts = []  # (recording on the target grid, y, starts): labels first, so X is allocated once
-    for recording in recordings.recordings:
-        recording = resample(recording, rate)
-        y, starts = labelled_windows(
-            recording, window, hop, rule=data_cfg.label_rule, min_purity=data_cfg.min_purity
+    rejected: Counter = Counter()
+    for recording in resampled:
+        y, starts = session_windows(
+            recording,
+            data_cfg,
+            window,
+            hop,
+            detector=detector,
+            channels=list(recordings.channels),
+            units=recordings.units,
+            idle_label=class_names.index(IDLE) if idle_class else None,
+            rejected=rejected,
         )
         parts.append((recording, y, starts))
+    if detector is not None:
+        notes = notes + [_movement_note(detector, parts, rejected)]
     X = np.empty((sum(len(y) for _, y, _ in parts), window, len(channels)), dtype=np.float32)  # (N, T, C)
     offset = 0
     for recording, y, starts in parts:
@@ -167,7 +189,7 @@ def _window_all(recordings: RecordingSet, data_cfg: DictConfig) -> dict[str, np.
             np.int64
         ),
         "recording_subjects": np.array([r.subject for r in recordings.recordings], dtype=str),
-        "class_names": np.array(recordings.class_names, dtype=str),
+        "class_names": np.array(class_names, dtype=str),
         "channels": np.array(names, dtype=str),
         "rate_hz": np.array(rate),
         "about": np.array(  # what the source said about itself, for har-data and data.json
@@ -177,10 +199,32 @@ def _window_all(recordings: RecordingSet, data_cfg: DictConfig) -> dict[str, np.
                     "sessions": sessions,
                     "notes": recordings.notes + notes,
                     "subject_splits": recordings.subject_splits,
+                    "detector": detector.to_dict() if detector is not None else None,
                 }
             )
         ),
     }
+
+
+def _test_subjects(data_cfg: DictConfig, recordings: RecordingSet) -> list[str]:
+    """The test subjects known before windowing: the config's, else the source's declared ones."""
+    named = [str(s) for s in data_cfg.split.get("test_subjects") or []]
+    return named or sorted(s for s, split in recordings.subject_splits.items() if split == "test")
+
+
+def _movement_note(detector, parts, rejected: Counter) -> str:
+    fitted = detector.fitted
+    how = (
+        f"from the counts of {fitted['sessions']} non-test sessions (count error {fitted['count_mae']:.2f}, "
+        f"{fitted['within1']:.0%} within +-1)"
+        if fitted.get("from") == "counts"
+        else f"from the signal statistics of {fitted.get('sessions')} non-test sessions (no counts known)"
+    )
+    dropped = "; ".join(f"{n} {why}" for why, n in sorted(rejected.items()) if n) or "none"
+    return (
+        f"data.windows=movements: {sum(len(y) for _, y, _ in parts)} windows aligned on movements; detector "
+        f"{detector.signal} fitted {how}; rejected: {dropped}"
+    )
 
 
 def _channel_index(recordings: RecordingSet, data_cfg: DictConfig) -> list[int]:
@@ -235,7 +279,7 @@ def _check_numbers(data_cfg: DictConfig) -> None:
 # What the window cache holds depends on (the `data` config's keys); see `cache.CacheKeys`.
 WINDOW_CACHE = cache.CacheKeys(
     "windows",
-    depends_on=("source", "channels", "rate_hz", "window_s", "hop_s", "label_rule", "min_purity"),
+    depends_on=("source", "channels", "rate_hz", "window_s", "hop_s", "label_rule", "min_purity", "windows"),
     ignores={
         "name": "names the entry's file (<name>-<key>.npz) instead",
         "run_name": "names run folders only",
@@ -251,7 +295,12 @@ def window_cache_key(data_cfg: DictConfig, source_fingerprint: str) -> str:
     of its config, and the windowing keys of `WINDOW_CACHE`."""
     shaping = OmegaConf.to_container(data_cfg, resolve=True)
     shaping.setdefault("channels", list(DEFAULT_CHANNELS))
-    return cache.cache_key({**WINDOW_CACHE.parts(shaping), "source": source_fingerprint})
+    parts = {**WINDOW_CACHE.parts(shaping), "source": source_fingerprint}
+    if (data_cfg.get("windows") or {}).get(
+        "kind"
+    ) == "movements":  # its detector is fitted without the test subjects
+        parts["detector_fitted_without"] = [str(s) for s in data_cfg.split.get("test_subjects") or []]
+    return cache.cache_key(parts)
 
 
 def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedData:
@@ -299,6 +348,7 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
         units=about["units"],
         sessions=[{**session, "split": split_of.get(session["subject"])} for session in about["sessions"]],
         notes=notes,
+        detector=about.get("detector"),
     )
     data = data.resplit(subjects)
     data.seconds = time.perf_counter() - started

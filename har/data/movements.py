@@ -26,7 +26,7 @@ chunks, so a stream pushed in any chunking finds the same movements.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -163,8 +163,8 @@ class MovementSignal:
         covariance, self.states["cov"] = _ema(self.memory, outer, self.states["cov"])
         axes = self._axes(covariance.reshape(len(x), len(self.axis_columns), -1))  # (n, D)
         projected = np.einsum("nd,nd->n", centred, axes)
-        if self.states["scale"] is None:
-            self.states["scale"] = np.zeros(1)
+        if self.states["scale"] is None:  # start at the first value's power: no burst at the start
+            self.states["scale"] = (1.0 - self.memory) * projected[:1] ** 2 + 1e-12
         power, self.states["scale"] = _ema(self.memory, projected**2, self.states["scale"])
         return projected / np.sqrt(np.maximum(power, 1e-12))
 
@@ -295,23 +295,28 @@ class MovementFinder:
         """(n, C) samples in; the movements confirmed by them out."""
         if not len(x):
             return []
-        first = self.count
-        z = self.signal(x)
-        self.values[(first + np.arange(len(z))) % self.history_size] = z
-        self.count += len(z)
-        return [self._found(*peak) for peak in self.peaks.push(z, first)]
+        out = []
+        # a window's worth at a time: what a movement's onset needs is still in the history,
+        # whatever the chunking (see `_found`)
+        for start in range(0, len(x), self.window):
+            first = self.count
+            z = self.signal(x[start : start + self.window])
+            self.values[(first + np.arange(len(z))) % self.history_size] = z
+            self.count += len(z)
+            out += [self._found(*peak) for peak in self.peaks.push(z, first)]
+        return out
 
     def finish(self) -> list[Found]:
         """A gap or the end of the stream: the movement still open, if it is one; then reset."""
         peak = self.peaks.finish(self.count) if self.count else None
         out = [self._found(*peak)] if peak is not None else []
-        # no sample comes after the end: the last window ends there
-        out = [Found(f.onset, f.peak, f.end, f.decided, min(f.window_end, self.count)) for f in out]
         self.reset()
         return out
 
     def _found(self, valley: int, peak: int, confirmed: int, low: float, high: float) -> Found:
-        oldest = max(0, self.count - self.history_size)
+        # the oldest sample the history is sure to hold when this is called, by the confirmation
+        # alone (not by how far the stream has been read), so every chunking agrees
+        oldest = max(0, confirmed + 1 + self.window - self.history_size)
         start = max(valley, peak - self.window, oldest)
         rise = self.values[np.arange(start, peak + 1) % self.history_size]
         below = np.flatnonzero(rise < low + _ONSET_SHARE * (high - low))
@@ -340,4 +345,6 @@ def find_movements(
     found = finder.push(signals)
     rejected = Counter(finder.rejected)
     found += finder.finish()
-    return found, rejected
+    # the stream ends here: a window still waiting for samples is taken on the newest ones, as
+    # the tracker takes it at the end of a stream
+    return [replace(f, window_end=min(f.window_end, len(signals))) for f in found], rejected
