@@ -88,6 +88,8 @@ def strikes_bundle(tmp_path_factory, session_cache) -> Path:
                 f"paths.cache_dir={session_cache}",
                 f"paths.output_dir={root / 'run'}",
                 "data=strikes_sim",
+                "data.windows.kind=movements",  # so the bundle carries a fitted detector
+                "data.windows.idle_class=true",
                 "trainer.epochs=10",  # the movement tests need strikes told apart (val macro-F1 ~0.9)
                 "model.build.width=16",
                 "model.build.depth=2",

@@ -33,7 +33,7 @@ EVENTS = {
 class Row:
     dataset: str  # hapt | strikes | csv
     events: str  # transitions | activities | strikes
-    decoder: str  # runs | viterbi | movements
+    decoder: str  # runs | viterbi | thresholds
     bundle: str  # hapt12 | hapt6 | strikes
     baseline: tuple[str, ...] = field(default=())  # fixed overrides (today's settings for runs)
 
@@ -47,13 +47,13 @@ class Row:
 ROWS = [
     Row("hapt", "transitions", "runs", "hapt12", ("smoothing=moving_average",)),
     Row("hapt", "transitions", "viterbi", "hapt12", ("decoder.lag=4",)),
-    Row("hapt", "transitions", "movements", "hapt12"),
+    Row("hapt", "transitions", "thresholds", "hapt12"),
     Row("hapt", "activities", "runs", "hapt6", ("smoothing=moving_average", "decoder.min_duration_s=2.56")),
     Row("hapt", "activities", "viterbi", "hapt6", ("decoder.lag=4",)),
     Row("strikes", "strikes", "runs", "strikes", ("smoothing=moving_average",)),
     Row("strikes", "strikes", "viterbi", "strikes", ("decoder.lag=5",)),
-    Row("strikes", "strikes", "movements", "strikes"),
-    Row("csv", "transitions", "movements", "hapt12"),
+    Row("strikes", "strikes", "thresholds", "strikes"),
+    Row("csv", "transitions", "thresholds", "hapt12"),
     Row("csv", "activities", "viterbi", "hapt6", ("decoder.lag=4",)),
 ]
 

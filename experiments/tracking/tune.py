@@ -1,6 +1,6 @@
 """Choose thresholds, switching weights and dwell rules on the non-test subjects only.
 
-    python experiments/tracking/tune.py [--root outputs] [--only hapt/transitions/movements]
+    python experiments/tracking/tune.py [--root outputs] [--only hapt/transitions/thresholds]
 
 Grid search per tuned row of rows.py on its train/validation streams (hapt: the 21 subjects
 outside the official test set; strikes_sim: train subjects 1-5 and validation subject 6).
@@ -29,7 +29,7 @@ from har.io import write_csv, write_text
 from har.stream.benchmark import PooledResult, track_streams
 from har.stream.events import event_classes
 from har.stream.metrics import pool, score
-from har.stream.movements import learn_onset_offsets
+from har.stream.thresholds import learn_onset_offsets
 
 # Second pass (the first, tuning_pass1.log, had switch weights 0.5-8 and no posture rule;
 # the best hapt weights sat at its edge, 8, and the detector's best thresholds are kept).
@@ -49,7 +49,7 @@ GRIDS = {
     "hapt/transitions/viterbi": HAPT_VITERBI,
     "hapt/activities/viterbi": HAPT_VITERBI,
     "strikes/strikes/viterbi": VITERBI,
-    "hapt/transitions/movements": {
+    "hapt/transitions/thresholds": {
         "decoder.on_threshold": [0.3],
         "decoder.off_threshold": [0.15],
         "decoder.hangover_s": [0.6],
@@ -60,7 +60,7 @@ GRIDS = {
         "decoder.smooth_s": [0.1],
         "decoder.lookback_s": [2.0],
     },
-    "strikes/strikes/movements": {
+    "strikes/strikes/thresholds": {
         "decoder.on_threshold": [1.0, 2.0],
         "decoder.off_threshold": [0.15, 0.3],
         "decoder.hangover_s": [0.06, 0.1],
@@ -93,7 +93,7 @@ def tune(row: Row, root: str) -> tuple[list[str], list[dict]]:
         cfg = track_config(row, root, [*overrides, "chunk=25"])
         predictor = predictor or Predictor(read_bundle(cfg.bundle), cfg.variant)
         pooled = track_streams(cfg, predictor, data)
-        if row.decoder == "movements":  # the annotation convention: learnt here, on these streams
+        if row.decoder == "thresholds":  # the annotation convention: learnt here, on these streams
             offsets = learn_onset_offsets(pooled.events, pooled.truths)
             overrides = [*overrides, f"decoder.onset_offsets_s={_flow(offsets)}"]
             pooled = _rescored(pooled, offsets, cfg, predictor)

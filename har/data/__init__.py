@@ -28,6 +28,13 @@ __all__, __getattr__, __dir__ = har.public(
         "SPLITS": "splits",
         "subject_classes": "splits",
         "subject_folds": "splits",
+        # movements: the fitted detector shared by movement windows and the tracker
+        "DetectorSettings": "movements",
+        "Found": "movements",
+        "MovementFinder": "movements",
+        "find_movements": "movements",
+        "fit_detector": "detector_fit",
+        "truth_count": "detector_fit",
         # channels and rates
         "DEFAULT_CHANNELS": "channels",
         "sensor_groups": "channels",

@@ -139,6 +139,7 @@ class WindowedData:
             "units": dict(self.units),
             "classes": self.class_names,
             "splits": per_split,
+            **({"detector": self.detector} if self.detector is not None else {}),
         }
 
 

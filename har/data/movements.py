@@ -191,6 +191,7 @@ class PeakFinder:
 
     def __init__(self, *, prominence: float, floor: float, min_gap: int) -> None:
         self.prominence, self.floor, self.min_gap = prominence, floor, min_gap
+        self.rejected: Counter = Counter()  # over the finder's life, across resets (gaps)
         self.reset()
 
     def reset(self) -> None:
@@ -198,7 +199,6 @@ class PeakFinder:
         self.extreme, self.extreme_at = np.inf, 0  # the valley so far (falling) or the peak (rising)
         self.valley, self.valley_at = np.inf, 0
         self.last_peak: int | None = None
-        self.rejected: Counter = Counter()
 
     def push(self, z: np.ndarray, first: int) -> list[tuple[int, int, int, float, float]]:
         """Values at sample indices first, first+1, ...; returns (valley, peak, confirmed,
@@ -343,8 +343,8 @@ def find_movements(
     """Every movement in one whole recording (the tracker's result on it as one stream)."""
     finder = MovementFinder(settings, channels, units, rate_hz, window)
     found = finder.push(signals)
-    rejected = Counter(finder.rejected)
     found += finder.finish()
+    rejected = Counter(finder.rejected)
     # the stream ends here: a window still waiting for samples is taken on the newest ones, as
     # the tracker takes it at the end of a stream
     return [replace(f, window_end=min(f.window_end, len(signals))) for f in found], rejected

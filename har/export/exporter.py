@@ -211,6 +211,9 @@ def _manifest(run: Run, files: dict[str, bytes]) -> dict[str, Any]:
             "std": data.normaliser.std.tolist(),
             "formula": "(x - mean) / std, per channel, on raw samples in the units above",
         },
+        # the movement detector fitted with the training windows (har.data.movements), which
+        # decoder=movements runs on the stream; null for sliding-window training
+        "detector": data.detector,
         "input": details(interpreter.get_input_details()),
         "output": details(interpreter.get_output_details()),
         "parameters": int(model.count_params()),

@@ -18,6 +18,7 @@ class Predictor:
     def __init__(self, bundle: Bundle, variant: str = "float16", *, num_threads: int = 1) -> None:
         manifest = bundle.manifest
         self.manifest = manifest  # the tracker's decoders read units and the source run from it
+        self.folder = bundle.folder
         self.class_names = bundle.class_names
         self.rate_hz = float(manifest["rate_hz"])
         self.window = int(manifest["window"])

@@ -97,6 +97,9 @@ def _summary(cfg: DictConfig, stream, predictor: Predictor, tracker: Tracker, re
         summary["score"] = score(
             result.events, stream.truth, classes=classes, collar_s=cfg.events.collar_s, min_iou=cfg.events.iou
         ).to_dict()
+    if hasattr(tracker.decoder, "counts_rejected"):  # movements turned down, by reason: none silently
+        summary["rejected"] = tracker.decoder.counts_rejected()
+        summary["detector"] = tracker.decoder.settings.to_dict()
     switching = getattr(tracker.decoder, "model", None)
     if switching is not None:  # the learnt switching costs, for an app to reuse
         summary["switching"] = write_json(
@@ -119,6 +122,8 @@ def _print_summary(name: str, summary: dict, file) -> None:
         )
         if s["decision_delay_p95_ms"] is not None:
             line += f", decision delay p50/p95 {s['decision_delay_p50_ms']:.0f}/{s['decision_delay_p95_ms']:.0f} ms"
+    if summary.get("rejected"):
+        line += "; rejected: " + ", ".join(f"{n} {why}" for why, n in summary["rejected"].items())
     if summary["window_macro_f1"] is not None:
         line += f"; window macro-F1 {summary['window_macro_f1']:.3f}"
     if summary["interruptions"] or summary["dropped_samples"]:

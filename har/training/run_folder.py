@@ -2,7 +2,8 @@
 
     <run>/
       config.yaml            the resolved config the run was composed from
-      data.json              classes, window, splits' subjects and counts, normaliser: what export needs
+      data.json              classes, window, splits' subjects and counts, normaliser, and the fitted
+                             movement detector (movement windows): what export needs
       metrics.json           written last: a run without it did not finish
       best.keras             the best epoch's checkpoint (the refit's last epoch under cross-validation)
       history.csv            one row per epoch, rewritten after each
@@ -111,6 +112,10 @@ class RunFolder:
 
     def read_data(self) -> dict[str, Any]:
         return json.loads(self.data.read_text())
+
+    def read_detector(self) -> dict[str, Any] | None:
+        """The movement detector fitted with the run's windows (None: sliding windows)."""
+        return self.read_data().get("detector")
 
     def read_metrics(self) -> dict[str, Any]:
         return json.loads(self.metrics.read_text())

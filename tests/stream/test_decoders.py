@@ -9,8 +9,8 @@ import pytest
 
 from har.data.recording import DataError
 from har.stream.live import LineStream
-from har.stream.movements import Envelope, History
 from har.stream.switching import SwitchingModel, learn_switching
+from har.stream.thresholds import Envelope, History
 from har.stream.viterbi import FixedLagViterbi
 
 STAY = np.log(np.array([[0.95, 0.05], [0.05, 0.95]]))
@@ -151,7 +151,7 @@ def test_stdin_bad_lines_name_the_line(text, message):
 
 def test_onset_offsets_are_the_median_lateness_per_class():
     from har.stream.events import Movement
-    from har.stream.movements import learn_onset_offsets
+    from har.stream.thresholds import learn_onset_offsets
 
     truth = [[("jab", 1.0, 1.3), ("hook", 3.0, 3.4), ("jab", 5.0, 5.3)], [("jab", 1.0, 1.3)]]
     events = [

@@ -18,8 +18,8 @@ from har.export.bundle import read_bundle
 from har.export.inference import Predictor
 from har.stream.cli import build_tracker
 from har.stream.metrics import score
-from har.stream.movements import learn_onset_offsets
 from har.stream.sources import Stream, simulator
+from har.stream.thresholds import learn_onset_offsets
 
 pytestmark = pytest.mark.slow
 DECODERS = sorted(p.stem for p in (CONF_DIR / "decoder").glob("*.yaml"))
@@ -33,7 +33,7 @@ def _tracker(bundle, *overrides):
 
 
 def test_there_are_decoders_and_smoothings():
-    assert {"runs", "viterbi", "movements"} <= set(DECODERS)
+    assert {"runs", "viterbi", "movements", "thresholds"} <= set(DECODERS)
     assert {"none", "moving_average", "ema", "vote"} <= set(SMOOTHINGS)
 
 
@@ -89,12 +89,12 @@ def _recording_with_known_strikes(seed: int = 7) -> Stream:
 def test_known_movements_give_exactly_those_events(strikes_bundle):
     # the detector's onset offsets, learnt on another recording (as tune.py does on train subjects)
     calibration = _recording_with_known_strikes(seed=8)
-    found = _tracker(strikes_bundle, "decoder=movements").run(calibration, chunk=5).events
+    found = _tracker(strikes_bundle, "decoder=thresholds").run(calibration, chunk=5).events
     offsets = learn_onset_offsets([found], [calibration.truth])
     flow = "{" + ",".join(f"{k}:{v}" for k, v in offsets.items()) + "}"
     stream = _recording_with_known_strikes(seed=7)
     assert len(stream.truth) >= 15
-    tracker = _tracker(strikes_bundle, "decoder=movements", f"decoder.onset_offsets_s={flow}")
+    tracker = _tracker(strikes_bundle, "decoder=thresholds", f"decoder.onset_offsets_s={flow}")
     events = tracker.run(stream, chunk=5).events
     assert len(events) == len(stream.truth)
     for event, (label, onset, _) in zip(events, stream.truth):
@@ -103,8 +103,8 @@ def test_known_movements_give_exactly_those_events(strikes_bundle):
 
 def test_the_posture_rule_drops_movements_that_end_where_they_began(strikes_bundle):
     stream = simulator(session_s=30, seed=108)  # every strike returns to the guard
-    kept = _tracker(strikes_bundle, "decoder=movements").run(stream, chunk=5).events
-    dropped = _tracker(strikes_bundle, "decoder=movements", "decoder.min_posture_change_g=0.3").run(
+    kept = _tracker(strikes_bundle, "decoder=thresholds").run(stream, chunk=5).events
+    dropped = _tracker(strikes_bundle, "decoder=thresholds", "decoder.min_posture_change_g=0.3").run(
         stream, chunk=5
     )
     assert len(kept) >= 10 and len(dropped.events) <= len(kept) // 4  # a few end still swaying
@@ -162,7 +162,7 @@ class _HourOfBoxing:
                 yield t[begin : begin + size], signals[begin : begin + size]
 
 
-@pytest.mark.parametrize("decoder", ["movements", "viterbi"])
+@pytest.mark.parametrize("decoder", ["thresholds", "viterbi"])
 def test_memory_stays_flat_over_one_hour(strikes_bundle, decoder):
     tracker = _tracker(strikes_bundle, f"decoder={decoder}")
     marks = {}
@@ -197,7 +197,7 @@ def _har_track(*arguments, stdin=None):
 
 def test_stdin_gives_the_same_events_as_the_file(strikes_bundle, tmp_path):
     session = _csv_session(tmp_path / "session.csv")
-    common = [f"bundle={strikes_bundle}", "decoder=movements", "chunk=5"]
+    common = [f"bundle={strikes_bundle}", "decoder=movements", "chunk=5"]  # the bundle's fitted detector
     from_file = _har_track(
         *common, "stream=file", f"stream.path={session}", f"paths.output_dir={tmp_path / 'f'}"
     )
@@ -222,7 +222,8 @@ def test_har_track_writes_events_summary_and_plot(strikes_bundle, tmp_path):
     out = next(tmp_path.glob("track/*"))
     summary = json.loads((out / "summary.json").read_text())
     assert summary["events"] == len(events) and summary["real_time_factor"] > 1
-    assert summary["decoder"]["_target_"] == "har.stream.movements.MovementDetector"
+    assert summary["decoder"]["_target_"] == "har.stream.movements.MovementDecoder"
+    assert summary["detector"]["fitted"]["from"] == "counts" and isinstance(summary["rejected"], dict)
     for key in ("event_f1", "segment_f1", "onset_mae_ms", "count_error", "decision_delay_p95_ms"):
         assert key in summary["score"]
     assert 0 <= summary["score"]["event_f1"] <= 1 and (out / "session.png").stat().st_size > 10_000
@@ -236,3 +237,32 @@ def test_har_track_writes_events_summary_and_plot(strikes_bundle, tmp_path):
     assert viterbi.returncode == 0 and (tmp_path / "v" / "switching.json").is_file()
     tampered = _har_track(f"bundle={tmp_path}", f"paths.root={tmp_path}")
     assert tampered.returncode == 2 and "no manifest.json" in tampered.stderr
+
+
+def test_movement_windows_line_up_with_the_trackers_windows(strikes_bundle):
+    from collections import Counter
+
+    from omegaconf import OmegaConf
+
+    from har.data.movement_windows import session_windows
+    from har.data.movements import DetectorSettings
+    from har.data.recording import Recording
+
+    stream = simulator(session_s=40, seed=11)
+    tracker = _tracker(strikes_bundle, "decoder=movements", "decoder.min_movement_probability=0")
+    tracked = tracker.run(stream, chunk=7)
+    predictor = tracker.predictor
+    recording = Recording(stream.signals, stream.labels, stream.rate_hz, "1", "stream")
+    _, starts = session_windows(
+        recording,
+        OmegaConf.create({}),
+        predictor.window,
+        predictor.hop,
+        detector=DetectorSettings.from_dict(predictor.manifest["detector"]),
+        channels=predictor.channels,
+        units=predictor.manifest["units"],
+        idle_label=None,
+        rejected=Counter(),
+    )
+    assert len(starts) > 10
+    assert [step.onset for step in tracked.steps] == pytest.approx(list(stream.t[np.sort(starts)]))
