@@ -50,6 +50,7 @@ __all__, __getattr__, __dir__ = har.public(
         "STRIKE_CLASSES": "sources.strikes_sim:CLASS_NAMES",
         "random_strike_style": "sources.strikes_sim:random_style",
         "simulate_session": "sources.strikes_sim",
+        "simulate_workout": "sources.strikes_sim",
         # the training input pipeline (TensorFlow)
         "BatchAugment": "pipeline",
         "batches_per_epoch": "pipeline",

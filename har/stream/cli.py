@@ -12,8 +12,8 @@ from har.config import instantiate, to_container
 from har.data import check_max_gap_periods, gap_seconds
 from har.export import Predictor, check_stream, read_bundle
 from har.io import write_json
+from har.stream.evaluation import evaluate
 from har.stream.events import event_classes
-from har.stream.metrics import score
 from har.stream.plot import plot_session
 from har.stream.tracker import Tracker, TrackResult, terminal_status
 
@@ -92,11 +92,11 @@ def _summary(cfg: DictConfig, stream, predictor: Predictor, tracker: Tracker, re
         "iou": cfg.events.iou,
         "score": None,
     }
-    if stream.truth:
+    if stream.truth or getattr(stream, "count", None) is not None:
         classes = event_classes(predictor.class_names, cfg.events.idle)
-        summary["score"] = score(
-            result.events, stream.truth, classes=classes, collar_s=cfg.events.collar_s, min_iou=cfg.events.iou
-        ).to_dict()
+        summary["score"] = evaluate(
+            result.events, stream, classes=classes, collar_s=cfg.events.collar_s, min_iou=cfg.events.iou
+        )
     if hasattr(tracker.decoder, "counts_rejected"):  # movements turned down, by reason: none silently
         summary["rejected"] = tracker.decoder.counts_rejected()
         summary["detector"] = tracker.decoder.settings.to_dict()
@@ -114,14 +114,18 @@ def _print_summary(name: str, summary: dict, file) -> None:
         f"latency p50 {summary['latency_p50_ms']:.3f} ms p95 {summary['latency_p95_ms']:.3f} ms; "
         f"real-time factor {summary['real_time_factor']:,.0f}x"
     )
-    if summary["score"]:
-        s = summary["score"]
+    s = summary["score"] or {}
+    if "event_f1" in s:
         line += (
             f"; event F1 {s['event_f1']:.3f} (collar {summary['collar_s']} s), segment F1 {s['segment_f1']:.3f}, "
             f"count error {s['count_error']}"
         )
         if s["decision_delay_p95_ms"] is not None:
             line += f", decision delay p50/p95 {s['decision_delay_p50_ms']:.0f}/{s['decision_delay_p95_ms']:.0f} ms"
+    if "count" in s:
+        line += f"; counted {s['count']['found']} of {s['count']['true']} (error {s['count']['error']:+d})"
+    if s.get("label_accuracy") is not None:
+        line += f"; label accuracy {s['label_accuracy']:.3f} ({s['session_label']})"
     if summary.get("rejected"):
         line += "; rejected: " + ", ".join(f"{n} {why}" for why, n in summary["rejected"].items())
     if summary["window_macro_f1"] is not None:
@@ -131,3 +135,5 @@ def _print_summary(name: str, summary: dict, file) -> None:
             f"; {summary['interruptions']} interruption(s), {summary['dropped_samples']} sample(s) dropped"
         )
     print(line, file=file)
+    if s.get("not_reported"):
+        print(f"not reported: {s['not_reported']}", file=file)

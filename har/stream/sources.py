@@ -24,6 +24,7 @@ from har.data import (
     read_table,
     require_channels,
     simulate_session,
+    simulate_workout,
 )
 from har.data import STRIKE_CLASSES as STRIKE_CLASSES
 from har.data import random_strike_style as random_style
@@ -40,6 +41,7 @@ class Stream:
     labels: np.ndarray | None = None  # (n,) class indices, -1 unlabelled
     truth: list[tuple[str, float, float]] = field(default_factory=list)  # (label, start_s, end_s)
     channels: tuple[str, ...] = DEFAULT_CHANNELS
+    count: int | None = None  # how many movements, where known without their times
 
     @property
     def duration_s(self) -> float:
@@ -60,13 +62,20 @@ class Stream:
 
 
 def simulator(
-    *, session_s: float = 120.0, seed: int = 100, subject: int = 1, rate_hz: float = 50.0
+    *,
+    session_s: float = 120.0,
+    seed: int = 100,
+    subject: int = 1,
+    rate_hz: float = 50.0,
+    kind: str = "single",
 ) -> Stream:
-    """A fresh `strikes_sim` session (seed 100+ by default: never one the model trained on)."""
+    """A fresh `strikes_sim` session (seed 100+ by default: never one the model trained on);
+    `kind=workout`: flurries, guard movements and glove-on (experiments/counting/README.md)."""
+    if kind not in ("single", "workout"):
+        raise DataError(f"stream.kind={kind!r}: expected single or workout")
     rng = np.random.default_rng([seed, subject])
-    signals, labels, events = simulate_session(
-        rng, duration_s=session_s, rate_hz=rate_hz, style=random_style(rng)
-    )
+    simulate = simulate_workout if kind == "workout" else simulate_session
+    signals, labels, events = simulate(rng, duration_s=session_s, rate_hz=rate_hz, style=random_style(rng))
     return Stream(
         name=f"strikes_sim seed {seed} subject {subject}",
         t=np.arange(len(signals)) / rate_hz,
@@ -128,6 +137,7 @@ def dataset_streams(
                 labels=recording.labels,
                 truth=truth,
                 channels=recordings.channels,
+                count=recording.count,
             )
         )
     return out
@@ -141,6 +151,7 @@ def csv_file(
     columns: Mapping[str, str] | None = None,
     units: Mapping[str, str] | None = None,
     annotations: str | None = None,
+    count: int | None = None,
 ) -> Stream:
     """One session file in the `csv` format; NaN cells are kept as NaN (sensor dropouts).
 
@@ -150,6 +161,7 @@ def csv_file(
             assume.
         columns, units: as `data.source.columns` and `data.source.units` of the `csv` data.
         annotations: an annotations.csv (session,start_s,end_s,label) with the true movements.
+        count: how many movements the session holds, where only that is known (scored as a count).
     """
     file = Path(path)
     if not file.is_file():
@@ -178,7 +190,16 @@ def csv_file(
         labels=labels,
         truth=truth,
         channels=fmt.channels,
+        count=_count(count),
     )
+
+
+def _count(count: object) -> int | None:
+    if count is None:
+        return None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise DataError(f"stream.count={count!r}: expected a positive integer (how many movements)")
+    return count
 
 
 def _annotations(path: Path, session: str, problems: Problems) -> list[tuple[str, float, float]]:
