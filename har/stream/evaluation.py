@@ -36,6 +36,17 @@ def session_label(stream) -> str | None:
     return stream.class_names[int(values[counts.argmax()])]
 
 
+def label_accuracy(events: list[Movement], stream) -> float | None:
+    """The share of events labelled as the stream is labelled where they happen (the middle of
+    each event; events on unlabelled samples are left out). None without such events."""
+    if not events:
+        return None
+    index = np.searchsorted(stream.t, [(e.onset + e.end) / 2 for e in events])
+    truth = stream.labels[np.clip(index, 0, len(stream.labels) - 1)]
+    hits = [e.label == stream.class_names[k] for e, k in zip(events, truth) if k >= 0]
+    return float(np.mean(hits)) if hits else None
+
+
 def why_no_onsets(stream) -> str | None:
     """None when the stream's truth has onsets to score events against; else the reason."""
     if not stream.truth:
@@ -66,10 +77,11 @@ def evaluate(
     if count is not None:
         out["count"] = {"true": int(count), "found": len(found), "error": len(found) - int(count)}
         out["count"]["within1"] = abs(out["count"]["error"]) <= 1
-    label = session_label(stream)
-    if label is not None and reason is not None:
-        out["label_accuracy"] = float(np.mean([e.label == label for e in found])) if found else None
-        out["session_label"] = label
+    if reason is not None and getattr(stream, "labels", None) is not None:
+        out["label_accuracy"] = label_accuracy(found, stream)
+        label = session_label(stream)
+        if label is not None:
+            out["session_label"] = label
     if reason is not None:
         out["not_reported"] = f"event F1, segment F1, onset error and decision delay: {reason}"
     return out
