@@ -17,6 +17,7 @@ from har.config import ConfigError, instantiate
 from har.data import cache
 from har.data.channels import DEFAULT_CHANNELS, check_channels, units_of
 from har.data.movement_windows import IDLE, fit_for_windows, session_windows, windows_settings
+from har.data.movements import DETECTOR_VERSION
 from har.data.rates import most_common_rate
 from har.data.recording import DataError, RecordingSet, WindowSet
 from har.data.splits import SPLITS, missing_classes, split_subjects, subject_classes
@@ -301,6 +302,7 @@ def window_cache_key(data_cfg: DictConfig, source_fingerprint: str) -> str:
         "kind"
     ) == "movements":  # its detector is fitted without the test subjects
         parts["detector_fitted_without"] = [str(s) for s in data_cfg.split.get("test_subjects") or []]
+        parts["detector_version"] = DETECTOR_VERSION
     return cache.cache_key(parts)
 
 

@@ -20,10 +20,11 @@ from har.data.recording import Recording
 
 # The grid: enough to tell strikes from repetitions, small enough to fit in seconds.
 _ENVELOPE_SMOOTH_S = (0.03, 0.08)
+_AXIS_OF = ("angular_rate", "acceleration")
 _AXIS_SMOOTH_S = (0.1, 0.25)
 _ENVELOPE_PROMINENCE = (0.1, 0.2, 0.35, 0.5)  # shares of the envelope's p99 - p50
 _ENVELOPE_FLOOR = (0.0, 0.5, 0.9)  # quantiles of the envelope
-_AXIS_PROMINENCE = (0.3, 0.6, 1.0)  # running standard deviations
+_AXIS_PROMINENCE = (0.6, 1.0, 1.5, 2.0)  # running standard deviations
 _MIN_GAP_S = (0.2, 0.3, 0.45, 0.7, 1.0, 1.5)
 
 
@@ -44,10 +45,10 @@ def fit_detector(
         return _from_statistics(recordings, channels, units, rate_hz, subjects)
     truths = np.array([count for _, count in counted])
     best: tuple[float, DetectorSettings, np.ndarray] | None = None
-    for signal, smooth_s in [("envelope", s) for s in _ENVELOPE_SMOOTH_S] + [
-        ("axis", s) for s in _AXIS_SMOOTH_S
-    ]:
-        base = DetectorSettings(signal=signal, smooth_s=smooth_s)
+    signals = [("envelope", "angular_rate", s) for s in _ENVELOPE_SMOOTH_S]
+    signals += [("axis", of, s) for of in _AXIS_OF for s in _AXIS_SMOOTH_S]
+    for signal, axis_of, smooth_s in signals:
+        base = DetectorSettings(signal=signal, axis_of=axis_of, smooth_s=smooth_s)
         values = [MovementSignal(base, channels, units, rate_hz)(r.signals) for r, _ in counted]
         pooled = np.concatenate(values)
         if signal == "envelope":
@@ -64,6 +65,7 @@ def fit_detector(
                 if best is None or error < best[0] - 1e-12:
                     settings = DetectorSettings(
                         signal=signal,
+                        axis_of=axis_of,
                         smooth_s=smooth_s,
                         prominence=round(prominence, 6),
                         floor=round(floor, 6),

@@ -6,9 +6,10 @@ One detector for both shapes of movement users have:
   apart). The envelope is |‖accel‖ - 1 g| plus `gyro_weight` x ‖angular rate‖, smoothed by an
   exponential average of `smooth_s` (rotation-invariant, no gravity estimate to lag behind).
 - `signal="axis"`: continuous repetitions without pauses (a set of 20 shoulder raises). The
-  smoothed acceleration is projected on its main axis of variation over the last `memory_s`
-  (a running covariance; the axis keeps its sign from one update to the next) and divided by
-  its running spread, so one repetition is one rise and one fall whatever the exercise.
+  smoothed angular rate (`axis_of="angular_rate"`: the limb turns one way, then back) or
+  acceleration (`"acceleration"`) is projected on its main axis of variation over the last
+  `memory_s` (a running covariance; the axis keeps its sign from one update to the next) and
+  divided by its running spread, so one repetition is one rise and one fall whatever the exercise.
 
 On that signal, a movement is a peak that rises at least `prominence` above the valley before
 it and is confirmed when the signal falls `prominence` below it (a delta peak detector, so a
@@ -35,7 +36,11 @@ from scipy.signal import lfilter
 from har.data.channels import sensor_groups
 from har.data.recording import DataError
 
+# Part of the window cache's key for movement windows: change it with any change to what the
+# detector finds or how it is fitted, so no cached window is cut by an older detector.
+DETECTOR_VERSION = 2
 SIGNALS = ("envelope", "axis")
+AXIS_OF = {"acceleration": "g", "angular_rate": "rad/s"}
 REJECTED_BELOW_FLOOR = "below the floor"
 REJECTED_TOO_CLOSE = "closer than min_gap_s to the previous movement"
 _AXIS_EVERY = 5  # samples between updates of the main axis (an eigen-decomposition each)
@@ -47,6 +52,7 @@ class DetectorSettings:
     """The detector's parameters (see the module docstring); `fitted` says how they were chosen."""
 
     signal: str = "envelope"
+    axis_of: str = "angular_rate"
     smooth_s: float = 0.05
     gyro_weight: float = 0.5
     memory_s: float = 3.0
@@ -59,6 +65,8 @@ class DetectorSettings:
     def __post_init__(self) -> None:
         if self.signal not in SIGNALS:
             raise DataError(f"detector.signal={self.signal!r}: expected one of {', '.join(SIGNALS)}")
+        if self.axis_of not in AXIS_OF:
+            raise DataError(f"detector.axis_of={self.axis_of!r}: expected one of {', '.join(AXIS_OF)}")
         for name in ("smooth_s", "memory_s", "prominence"):
             if not getattr(self, name) > 0:
                 raise DataError(f"detector.{name}={getattr(self, name)!r}: expected a positive number")
@@ -126,7 +134,11 @@ class MovementSignal:
         self.settings = settings
         self.smooth = _alpha(settings.smooth_s, rate_hz)
         self.memory = _alpha(settings.memory_s, rate_hz)
-        self.axis_columns = (self.accel or self.gyro)[0]  # the first sensor of the leading kind
+        # the first sensor of the kind asked for (of the other kind when the stream has none)
+        wanted, other = (
+            (self.gyro, self.accel) if settings.axis_of == "angular_rate" else (self.accel, self.gyro)
+        )
+        self.axis_columns = (wanted or other)[0]
         self.reset()
 
     def reset(self) -> None:
@@ -163,9 +175,13 @@ class MovementSignal:
         covariance, self.states["cov"] = _ema(self.memory, outer, self.states["cov"])
         axes = self._axes(covariance.reshape(len(x), len(self.axis_columns), -1))  # (n, D)
         projected = np.einsum("nd,nd->n", centred, axes)
-        if self.states["scale"] is None:  # start at the first value's power: no burst at the start
-            self.states["scale"] = (1.0 - self.memory) * projected[:1] ** 2 + 1e-12
+        if self.states["scale"] is None:
+            self.states["scale"] = np.zeros(1)
         power, self.states["scale"] = _ema(self.memory, projected**2, self.states["scale"])
+        # an average that starts at 0 is too small for its first `memory_s`: divided by the weight
+        # it has gathered (as Adam corrects its moments), it is the mean power from the start, so
+        # the signal does not burst at the start of a stream
+        power = power / (1.0 - (1.0 - self.memory) ** (self.count + np.arange(1, len(x) + 1)))
         return projected / np.sqrt(np.maximum(power, 1e-12))
 
     def _axes(self, covariance: np.ndarray) -> np.ndarray:
