@@ -151,11 +151,13 @@ def _window_all(recordings: RecordingSet, data_cfg: DictConfig) -> dict[str, np.
     hop = samples_per(data_cfg.hop_s, rate)
     resampled = [resample(recording, rate) for recording in recordings.recordings]
     kind, idle_class = windows_settings(data_cfg)
+    events = list((data_cfg.get("windows") or {}).get("events") or [])
     detector = (
-        fit_for_windows(recordings, resampled, _test_subjects(data_cfg, recordings))
+        fit_for_windows(recordings, resampled, _test_subjects(data_cfg, recordings), events)
         if kind == "movements"
         else None
     )
+
     class_names = list(recordings.class_names)
     if idle_class and IDLE not in class_names:
         class_names.append(IDLE)

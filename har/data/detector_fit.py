@@ -26,6 +26,8 @@ _ENVELOPE_PROMINENCE = (0.1, 0.2, 0.35, 0.5)  # shares of the envelope's p99 - p
 _ENVELOPE_FLOOR = (0.0, 0.5, 0.9)  # quantiles of the envelope
 _AXIS_PROMINENCE = (0.6, 1.0, 1.5, 2.0)  # running standard deviations
 _MIN_GAP_S = (0.2, 0.3, 0.45, 0.7, 1.0, 1.5)
+_EVENT_TOLERANCE_S = 0.1  # a peak this close to a true event's span finds it (< half a flurry's spacing)
+_BLOCK = 256  # samples per push when finding the peaks of a whole session
 
 
 def truth_count(recording: Recording) -> int | None:
@@ -38,13 +40,20 @@ def truth_count(recording: Recording) -> int | None:
 def fit_detector(
     recordings: Sequence[Recording], channels: list[str], units: dict[str, str], rate_hz: float
 ) -> DetectorSettings:
-    """The detector for these (training) recordings; `fitted` records how it was chosen."""
+    """The detector for these (training) recordings; `fitted` records how it was chosen.
+
+    Sessions with true events (onsets) are scored by how well the peaks find them (F1: a peak
+    inside an event's span, widened by `_EVENT_TOLERANCE_S`, finds it; one peak per event),
+    then by count error; sessions with a count only, by count error.
+    """
     counted = [(r, truth_count(r)) for r in recordings if truth_count(r) is not None]
     subjects = sorted({r.subject for r in recordings})
     if not counted:
         return _from_statistics(recordings, channels, units, rate_hz, subjects)
     truths = np.array([count for _, count in counted])
-    best: tuple[float, DetectorSettings, np.ndarray] | None = None
+    with_events = all(r.events for r, _ in counted)
+    spans = [_spans(r, rate_hz) for r, _ in counted] if with_events else None
+    best: tuple[tuple[float, float], DetectorSettings, np.ndarray, float | None] | None = None
     signals = [("envelope", "angular_rate", s) for s in _ENVELOPE_SMOOTH_S]
     signals += [("axis", of, s) for of in _AXIS_OF for s in _AXIS_SMOOTH_S]
     for signal, axis_of, smooth_s in signals:
@@ -60,9 +69,12 @@ def fit_detector(
         for prominence in prominences:
             peaks = [_peaks(z, prominence) for z in values]  # (heights, positions) per session
             for floor, gap_s in itertools.product(floors, _MIN_GAP_S):
-                found = np.array([_count(h, p, floor, round(gap_s * rate_hz)) for h, p in peaks])
+                kept = [_kept(h, p, floor, round(gap_s * rate_hz)) for h, p in peaks]
+                found = np.array([len(k) for k in kept])
                 error = float(np.mean(np.abs(found - truths)))
-                if best is None or error < best[0] - 1e-12:
+                f1 = _f1(kept, spans) if spans is not None else None
+                cost = (-(f1 or 0.0), error)
+                if best is None or _better(cost, best[0]):
                     settings = DetectorSettings(
                         signal=signal,
                         axis_of=axis_of,
@@ -71,35 +83,71 @@ def fit_detector(
                         floor=round(floor, 6),
                         min_gap_s=gap_s,
                     )
-                    best = (error, settings, found)
-    error, settings, found = best
+                    best = (cost, settings, found, f1)
+    (_, error), settings, found, f1 = best
     fitted = {
-        "from": "counts",
+        "from": "events" if with_events else "counts",
         "sessions": len(counted),
         "subjects": subjects,
         "count_mae": round(error, 4),
         "within1": round(float(np.mean(np.abs(found - truths) <= 1)), 4),
+        **({"event_f1": round(f1, 4)} if f1 is not None else {}),
     }
     return DetectorSettings(**{**settings.to_dict(), "fitted": fitted})
+
+
+def _better(cost: tuple[float, float], best: tuple[float, float]) -> bool:
+    """Lexicographically lower, ties within rounding going to the earlier grid point."""
+    for mine, theirs in zip(cost, best):
+        if mine < theirs - 1e-12:
+            return True
+        if mine > theirs + 1e-12:
+            return False
+    return False
+
+
+def _spans(recording: Recording, rate_hz: float) -> np.ndarray:
+    """(E, 2) sample spans of a session's true events, widened by the tolerance, by start."""
+    widen = _EVENT_TOLERANCE_S * rate_hz
+    spans = np.array([(e.start_s * rate_hz - widen, e.end_s * rate_hz + widen) for e in recording.events])
+    return spans[np.argsort(spans[:, 0])]
+
+
+def _f1(kept: list[np.ndarray], spans: list[np.ndarray]) -> float:
+    """Pooled F1 of peaks finding events: one peak per event, the rest are false."""
+    hits = false = missed = 0
+    for positions, events in zip(kept, spans):
+        index = np.searchsorted(events[:, 0], positions, side="right") - 1
+        inside = (index >= 0) & (positions <= events[np.maximum(index, 0), 1])
+        per_event = np.bincount(index[inside], minlength=len(events))
+        found = int((per_event > 0).sum())
+        hits, missed = hits + found, missed + len(events) - found
+        false += int((~inside).sum() + np.maximum(per_event - 1, 0).sum())
+    return 2 * hits / (2 * hits + false + missed) if hits + false + missed else 0.0
 
 
 def _peaks(z: np.ndarray, prominence: float) -> tuple[np.ndarray, np.ndarray]:
     """Heights and positions of every delta peak (before the floor and gap rules)."""
     finder = PeakFinder(prominence=prominence, floor=-np.inf, min_gap=0)
-    found = finder.push(z, 0)
+    found = []
+    for start in range(0, len(z), _BLOCK):  # in blocks: each turn scans only what is left of its block
+        found += finder.push(z[start : start + _BLOCK], start)
     end = finder.finish(len(z))
     found += [end] if end is not None else []
     return np.array([f[4] for f in found]), np.array([f[1] for f in found], dtype=int)
 
 
-def _count(heights: np.ndarray, positions: np.ndarray, floor: float, min_gap: int) -> int:
-    """How many peaks the floor and gap rules keep, in PeakFinder's order of rules."""
-    count, last = 0, None
-    for height, position in zip(heights.tolist(), positions.tolist()):
-        if height < floor or (last is not None and position - last < min_gap):
-            continue
-        count, last = count + 1, position
-    return count
+def _kept(heights: np.ndarray, positions: np.ndarray, floor: float, min_gap: int) -> np.ndarray:
+    """The positions the floor and gap rules keep, in PeakFinder's order of rules."""
+    positions = positions[heights >= floor]
+    if len(positions) < 2 or (np.diff(positions) >= min_gap).all():
+        return positions
+    kept, last = [], None
+    for position in positions.tolist():
+        if last is None or position - last >= min_gap:
+            kept.append(position)
+            last = position
+    return np.array(kept, dtype=int)
 
 
 def _from_statistics(recordings, channels, units, rate_hz, subjects) -> DetectorSettings:

@@ -11,13 +11,14 @@ touching no movement) form an `idle` class, so the model learns to turn a false 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 from omegaconf import DictConfig
 
 from har.data.detector_fit import fit_detector
 from har.data.movements import DetectorSettings, find_movements
-from har.data.recording import UNLABELLED, DataError, Recording, RecordingSet
+from har.data.recording import UNLABELLED, DataError, Event, Recording, RecordingSet
 from har.data.windowing import labelled_windows, window_starts
 
 KINDS = ("sliding", "movements")
@@ -28,6 +29,11 @@ def windows_settings(data_cfg: DictConfig) -> tuple[str, bool]:
     """(kind, idle_class) of `data.windows`; sliding without an idle class when absent."""
     windows = data_cfg.get("windows") or {}
     kind, idle = windows.get("kind", "sliding"), windows.get("idle_class", False)
+    unknown = sorted(set(windows) - {"kind", "idle_class", "events"})
+    if unknown:
+        raise DataError(
+            f"data.windows: unknown key(s) {', '.join(unknown)}; expected kind, idle_class, events"
+        )
     if kind not in KINDS:
         raise DataError(f"data.windows.kind={kind!r}: expected one of {', '.join(KINDS)}")
     if not isinstance(idle, bool):
@@ -36,9 +42,16 @@ def windows_settings(data_cfg: DictConfig) -> tuple[str, bool]:
 
 
 def fit_for_windows(
-    recordings: RecordingSet, resampled: list[Recording], test_subjects: list[str]
+    recordings: RecordingSet,
+    resampled: list[Recording],
+    test_subjects: list[str],
+    events: list[str] | None = None,
 ) -> DetectorSettings:
-    """The detector fitted on every non-test subject's sessions (never on a test subject)."""
+    """The detector fitted on every non-test subject's sessions (never on a test subject).
+
+    `events` (`data.windows.events`): classes whose labelled runs are the movements to find
+    (hapt: the postural transitions), for sources without events or counts of their own.
+    """
     if not test_subjects:
         raise DataError(
             "data.windows.kind=movements: the detector is fitted on the non-test subjects before the "
@@ -46,7 +59,24 @@ def fit_for_windows(
             "(or a split column in sessions.csv)"
         )
     training = [r for r in resampled if r.subject not in set(test_subjects)]
+    if events:
+        training = [_with_events(r, recordings.class_names, events) for r in training]
     return fit_detector(training, list(recordings.channels), recordings.units, resampled[0].rate_hz)
+
+
+def _with_events(recording: Recording, class_names: list[str], classes: list[str]) -> Recording:
+    """The recording with its labelled runs of `classes` as its true events."""
+    unknown = sorted(set(classes) - set(class_names))
+    if unknown:
+        raise DataError(
+            f"data.windows.events: {', '.join(unknown)} not among the classes ({', '.join(class_names)})"
+        )
+    wanted = np.isin(recording.labels, [class_names.index(c) for c in classes])
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], wanted.astype(np.int8), [0]])))
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+    rate = recording.rate_hz
+    found = tuple(Event(class_names[recording.labels[a]], a / rate, b / rate) for a, b in runs)
+    return replace(recording, events=found, count=None)
 
 
 def session_windows(

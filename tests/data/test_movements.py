@@ -75,15 +75,22 @@ def test_any_chunking_finds_the_same_movements(signal, prominence):
     assert len(whole) > 10
 
 
-def test_the_detector_is_fitted_from_counts_on_the_sessions_given():
+def test_the_detector_is_fitted_from_true_events_on_the_sessions_given():
     recordings = [
         r for r in StrikesSimSource(kind="workout", n_subjects=4).load().recordings if r.subject != "4"
     ]
     settings = fit_detector(recordings, CHANNELS, UNITS, RATE)
-    assert settings.fitted["from"] == "counts" and settings.fitted["subjects"] == ["1", "2", "3"]
+    assert settings.fitted["from"] == "events" and settings.fitted["subjects"] == ["1", "2", "3"]
     for recording in recordings:
         found, _ = find_movements(recording.signals, settings, CHANNELS, UNITS, RATE, window=50)
         assert abs(len(found) - recording.count) <= 1
+
+
+def test_repetitions_without_onsets_are_fitted_from_their_counts():
+    recordings = [r for r in WatchSource().load().recordings if r.subject in ("1", "2")]
+    settings = fit_detector(recordings, CHANNELS, UNITS, RATE)
+    assert settings.fitted["from"] == "counts" and settings.signal == "axis"  # one rise per repetition
+    assert settings.fitted["within1"] >= 0.8
 
 
 def test_without_counts_the_detector_comes_from_the_signal():
