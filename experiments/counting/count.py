@@ -16,6 +16,10 @@ Streams:
   glove-on; experiments/counting/README.md) of the test subjects 7 and 8, validation subject 6,
   with true onsets: event F1 and decision delays as well.
 
+- hapt (real; events `transitions`): each session of the nine official test subjects as it
+  is, its six kinds of postural transition as the events (true onsets from the labels);
+  validation: subjects 5, 15 and 25; collar 1 s.
+
 Decoders: `movements` (the bundle's fitted detector + the model), `constant` (answers the
 training sessions' median count, whatever the stream).
 """
@@ -40,7 +44,7 @@ from har.export import Predictor, read_bundle
 from har.io import write_csv
 from har.stream.cli import build_tracker
 from har.stream.evaluation import evaluate
-from har.stream.events import event_classes
+from har.stream.events import event_classes, segments_from_labels
 from har.stream.sources import Stream
 
 HERE = Path(__file__).parent
@@ -71,6 +75,7 @@ class Dataset:
     idle: tuple[str, ...]
     collar_s: float
     joined: bool  # streams join whole recordings (watch: no onsets, counts only)
+    events_from_labels: tuple[str, ...] = ()  # classes whose labelled runs are the true events
 
 
 DATASETS = {
@@ -85,6 +90,18 @@ DATASETS = {
         ("idle",),
         0.15,
         False,
+    ),
+    "hapt": Dataset(
+        "hapt",
+        "transitions",
+        ("data.source.include_transitions=true",),
+        ("5", "15", "25"),
+        ("2", "4", "9", "10", "12", "13", "18", "20", "24"),
+        "hapt",
+        ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING"),
+        1.0,
+        False,
+        ("STAND_TO_SIT", "SIT_TO_STAND", "SIT_TO_LIE", "LIE_TO_SIT", "STAND_TO_LIE", "LIE_TO_STAND"),
     ),
 }
 
@@ -101,7 +118,10 @@ def streams_of(dataset: Dataset, recordings, subjects: tuple[str, ...], seed: in
     for subject in subjects:
         mine = [r for r in recordings.recordings if r.subject == subject]
         if not dataset.joined:
-            out += [_stream(r.name, [r], recordings, truth=True) for r in mine]
+            out += [
+                _stream(r.name, [r], recordings, truth=True, events_from=dataset.events_from_labels)
+                for r in mine
+            ]
             continue
         order = rng.permutation(len(mine))
         position = 0
@@ -120,11 +140,14 @@ def streams_of(dataset: Dataset, recordings, subjects: tuple[str, ...], seed: in
     return out
 
 
-def _stream(name: str, parts, recordings, *, truth: bool) -> Stream:
+def _stream(name: str, parts, recordings, *, truth: bool, events_from: tuple[str, ...] = ()) -> Stream:
     rate = parts[0].rate_hz
     signals = np.concatenate([r.signals for r in parts])
     labels = np.concatenate([r.labels for r in parts])
     events = [(e.label, e.start_s, e.end_s) for e in parts[0].events] if truth else []
+    if truth and events_from:
+        idle = [c for c in recordings.class_names if c not in events_from]
+        events = segments_from_labels(labels, recordings.class_names, rate, idle=idle)
     return Stream(
         name=name,
         t=np.arange(len(signals)) / rate,
@@ -134,7 +157,7 @@ def _stream(name: str, parts, recordings, *, truth: bool) -> Stream:
         labels=labels,
         truth=events,
         channels=recordings.channels,
-        count=sum(truth_count(r) for r in parts),
+        count=len(events) if events_from else sum(truth_count(r) for r in parts),
     )
 
 
@@ -214,7 +237,11 @@ def main() -> None:
         dataset = DATASETS[name]
         recordings = recordings_of(dataset)
         training = [r for r in recordings.recordings if r.subject not in {*dataset.val, *dataset.test}]
-        constant = int(np.median([truth_count(r) for r in training]))
+        sessions = [
+            _stream(r.name, [r], recordings, truth=True, events_from=dataset.events_from_labels)
+            for r in training
+        ]
+        constant = int(np.median([session.count for session in sessions]))  # the training sessions' median
         val = streams_of(dataset, recordings, dataset.val, seed=1)
         test = streams_of(dataset, recordings, dataset.test, seed=2)
         decoders = ["movements", "constant"]

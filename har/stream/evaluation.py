@@ -8,6 +8,8 @@
   Event F1 and delays are not reported, and `not_reported` says why in one line: labels that
   cover a whole session put its "onset" at the start of the recording, so a delay would read
   -20,873 ms and an F1 would mean nothing.
+
+Wherever the stream has per-sample labels, the label accuracy of the events is given too.
 """
 
 from __future__ import annotations
@@ -77,9 +79,9 @@ def evaluate(
     if count is not None:
         out["count"] = {"true": int(count), "found": len(found), "error": len(found) - int(count)}
         out["count"]["within1"] = abs(out["count"]["error"]) <= 1
-    if reason is not None and getattr(stream, "labels", None) is not None:
+    if getattr(stream, "labels", None) is not None:
         out["label_accuracy"] = label_accuracy(found, stream)
-        label = session_label(stream)
+        label = session_label(stream) if reason is not None else None
         if label is not None:
             out["session_label"] = label
     if reason is not None:
