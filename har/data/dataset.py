@@ -219,9 +219,10 @@ def _test_subjects(data_cfg: DictConfig, recordings: RecordingSet) -> list[str]:
 def _movement_note(detector, parts, rejected: Counter) -> str:
     fitted = detector.fitted
     how = (
-        f"from the counts of {fitted['sessions']} non-test sessions (count error {fitted['count_mae']:.2f}, "
-        f"{fitted['within1']:.0%} within +-1)"
-        if fitted.get("from") == "counts"
+        f"from the {fitted['from']} of {fitted['sessions']} non-test sessions (count error "
+        f"{fitted['count_mae']:.2f}, {fitted['within1']:.0%} within +-1"
+        + (f", event F1 {fitted['event_f1']:.3f})" if "event_f1" in fitted else ")")
+        if fitted.get("from") in ("counts", "events")
         else f"from the signal statistics of {fitted.get('sessions')} non-test sessions (no counts known)"
     )
     dropped = "; ".join(f"{n} {why}" for why, n in sorted(rejected.items()) if n) or "none"
