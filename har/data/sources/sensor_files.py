@@ -147,7 +147,7 @@ def read_sensors(
     report = {
         sensor.name: {
             "file": session.path.name,
-            "rate_found_hz": round(session.rate_found, 3),
+            "rate_found_hz": round(_mean_rate(session, sensor), 3),
             "offset_s": round(float(session.t[0] - first), 3),
             "covers_s": round(float(session.t[-1] - session.t[0]), 3),
             "overlap_s": round(float(max(end - start, 0.0)), 3),
@@ -165,14 +165,15 @@ def read_sensors(
             "check that the files belong to one session and that each sensor's time unit (units: {t: ...}) is right",
         )
         return None, report
-    rate = rate_hz or max(nominal_rate(s.rate_found) for _, s in read)
-    slow = [(sensor, s) for sensor, s in read if s.rate_found < MIN_RATE_SHARE * rate]
+    rates = {sensor.name: _mean_rate(s, sensor) for sensor, s in read}
+    rate = rate_hz or max(nominal_rate(r) for r in rates.values())
+    slow = [(sensor, s) for sensor, s in read if rates[sensor.name] < MIN_RATE_SHARE * rate]
     for sensor, s in slow:
         problems.add(
             s.path,
-            f"{sensor.name} samples at {s.rate_found:.3g} Hz, far below the session's rate {rate:g} Hz "
+            f"{sensor.name} samples at {rates[sensor.name]:.3g} Hz, far below the session's rate {rate:g} Hz "
             f"(under {MIN_RATE_SHARE:g}x): resampling would invent most of its samples",
-            f"set data.rate_hz={nominal_rate(s.rate_found):g} or lower, or record the {sensor.name} faster",
+            f"set data.rate_hz={nominal_rate(rates[sensor.name]):g} or lower, or record the {sensor.name} faster",
         )
     if slow:
         return None, report
@@ -195,3 +196,11 @@ def read_sensors(
         label_names=[],
         ignored_columns=[c for _, s in read for c in s.ignored_columns],
     ), report
+
+
+def _mean_rate(session: Session, sensor: SensorFile) -> float:
+    """Samples per second between gaps: the mean step, which a jittery clock (a phone's) does not
+    move as it moves the median step."""
+    steps = np.diff(session.t)
+    normal = steps[steps <= sensor.format.max_gap_periods * session.period]
+    return 1.0 / float(np.mean(normal))
