@@ -28,6 +28,7 @@ __all__, __getattr__, __dir__ = har.public(
         "SPLITS": "splits",
         "subject_classes": "splits",
         "subject_folds": "splits",
+        "natural_sort": "splits",
         # channels and rates
         "DEFAULT_CHANNELS": "channels",
         "sensor_groups": "channels",

@@ -119,3 +119,17 @@ def test_folds_give_every_fold_and_its_training_subjects_every_class():
 def test_too_many_folds_is_an_error_naming_the_key():
     with pytest.raises(DataError, match=r"validation.k=4: expected 2 <= k <= 3"):
         subject_folds(["1", "2", "3"], 4)
+
+
+def test_the_seeded_split_aims_at_shares_of_windows_not_of_subjects():
+    # one subject holds half the windows (35 of 71 sessions, as in the boxing export)
+    classes = {"big": {0: 1000, 1: 1000}} | {f"p{i}": {0: 100, 1: 100} for i in range(10)}
+    total = sum(sum(c.values()) for c in classes.values())
+    for seed in range(8):
+        split = split_subjects(list(classes), test_fraction=0.2, val_fraction=0.1, seed=seed, classes=classes)
+        share = {name: sum(sum(classes[s].values()) for s in split[name]) / total for name in split}
+        assert abs(share["test"] - 0.2) <= 0.05 and abs(share["val"] - 0.1) <= 0.05, (seed, split)
+        assert "big" in split["train"], (seed, split)
+    # a split of subjects would have put "big" in test for some seed: 20% of 11 subjects is 2
+    blind = [split_subjects(list(classes), seed=seed)["test"] for seed in range(8)]
+    assert any("big" in test for test in blind)
