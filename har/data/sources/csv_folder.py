@@ -323,7 +323,7 @@ class CsvFolderSource:
                 ignored.setdefault(column, []).append(session.path.name)
         for column, files in ignored.items():
             notes.append(
-                f"column {column} ignored in {len(files)} file(s) ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''}): "
+                f"column {column} ignored in {len(files)} {'session(s)' if self.sensors else 'file(s)'} ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''}): "
                 "not t, label or a channel of data.channels"
             )
         if short and self.on_short == "skip":

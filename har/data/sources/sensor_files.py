@@ -194,7 +194,7 @@ def read_sensors(
         signals=signals[keep],
         label_codes=np.full(int(keep.sum()), -1, dtype=np.int32),
         label_names=[],
-        ignored_columns=[c for _, s in read for c in s.ignored_columns],
+        ignored_columns=list(dict.fromkeys(c for _, s in read for c in s.ignored_columns)),
     ), report
 
 
