@@ -183,3 +183,55 @@ def test_name_patterns(pattern, name, fields):
 def test_a_pattern_with_two_fields_side_by_side_is_refused():
     with pytest.raises(DataError, match=r"two fields side by side"):
         NamePattern.compile("{label}{count}")
+
+
+@pytest.mark.slow
+def test_har_train_refuses_a_fold_plan_without_a_class_before_training(metamotion, tmp_path):
+    """The issue's case: only one non-test subject has right_hook-like data, and k-fold would
+    validate on it. The installed script exits 2 with one line naming the class and subject."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = tmp_path / "export"
+    shutil.copytree(metamotion, folder)
+    for session in (folder / "Left Hook").iterdir():
+        if not any(name in session.name for name in ("Anna", "Dan")):
+            shutil.rmtree(session)  # Left Hook: Anna (trains) and Dan (test) only
+    command = [
+        str(Path(sys.executable).parent / "har-train"),
+        "data=metamotion",
+        f"data.source.path={folder}",
+        "data.split.test_subjects=[Dan]",
+        "data.split.val_subjects=[Cleo]",
+        "validation=subject_kfold",
+        "logger=none",
+        f"paths.root={tmp_path / 'out'}",
+    ]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr[-2000:]
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "would train without class(es) Left Hook (only subject(s) Anna)" in line
+    assert "epoch" not in result.stdout and not list((tmp_path / "out").rglob("*.keras"))
+
+
+def test_har_data_tables_are_whole_when_piped(metamotion, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = [
+        str(Path(sys.executable).parent / "har-data"),
+        "data=metamotion",
+        f"data.source.path={metamotion}",
+    ]
+    command += ["sessions=true", f"paths.cache_dir={tmp_path}"]
+    env = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    row = next(line for line in result.stdout.splitlines() if "Left Jab/Left Jab 9 Ben_" in line)
+    assert len(row) > 200 and "gyroscope +0.123 s" in row and "overlap" in row  # not cut at 80 columns
+    assert "share of windows" in result.stdout

@@ -133,3 +133,14 @@ def test_the_seeded_split_aims_at_shares_of_windows_not_of_subjects():
     # a split of subjects would have put "big" in test for some seed: 20% of 11 subjects is 2
     blind = [split_subjects(list(classes), seed=seed)["test"] for seed in range(8)]
     assert any("big" in test for test in blind)
+
+
+def test_a_test_subject_holding_most_of_the_windows_gets_one_warning_line():
+    from har.data.dataset import _share_notes
+
+    classes = {"big": {0: 700, 1: 600}} | {f"p{i}": {0: 50, 1: 50} for i in range(10)}
+    subjects = {"train": [f"p{i}" for i in range(1, 10)], "val": ["p0"], "test": ["big"]}
+    (line,) = _share_notes(subjects, classes)
+    assert line.startswith("warning: subject big holds 57% of the windows and is in test: train keeps 39%")
+    subjects = {"train": ["big", *[f"p{i}" for i in range(2, 10)]], "val": ["p0"], "test": ["p1"]}
+    assert _share_notes(subjects, classes) == []

@@ -154,6 +154,23 @@ def read_sensors(
         }
         for sensor, session in read
     }
+    rate = _session_rate(folder, read, first, (start, end), rate_hz, problems)
+    if rate is None:
+        return None, report
+    return _on_common_grid(folder, read, channels, (start, end), rate), report
+
+
+def _session_rate(
+    folder: Path,
+    read: list[tuple[SensorFile, Session]],
+    first: float,
+    span: tuple[float, float],
+    rate_hz: float | None,
+    problems: Problems,
+) -> float | None:
+    """The rate to align at; None (and the problems added) when the clocks do not overlap or a
+    sensor is far slower than it."""
+    start, end = span
     if end <= start:
         spans = "; ".join(
             f"{sensor.name} {describe_time(s.t[0], first)} to {describe_time(s.t[-1], first).removeprefix('t=')}"
@@ -164,7 +181,7 @@ def read_sensors(
             f"the sensors' clocks do not overlap ({spans})",
             "check that the files belong to one session and that each sensor's time unit (units: {t: ...}) is right",
         )
-        return None, report
+        return None
     rates = {sensor.name: _mean_rate(s, sensor) for sensor, s in read}
     rate = rate_hz or max(nominal_rate(r) for r in rates.values())
     slow = [(sensor, s) for sensor, s in read if rates[sensor.name] < MIN_RATE_SHARE * rate]
@@ -175,8 +192,19 @@ def read_sensors(
             f"(under {MIN_RATE_SHARE:g}x): resampling would invent most of its samples",
             f"set data.rate_hz={nominal_rate(rates[sensor.name]):g} or lower, or record the {sensor.name} faster",
         )
-    if slow:
-        return None, report
+    return None if slow else rate
+
+
+def _on_common_grid(
+    folder: Path,
+    read: list[tuple[SensorFile, Session]],
+    channels: Sequence[str],
+    span: tuple[float, float],
+    rate: float,
+) -> Session:
+    """Every sensor interpolated onto one grid over `span`; grid points inside any sensor's gap
+    are left out (no sample to interpolate from), so the session is cut there."""
+    start, end = span
     grid = start + np.arange(int(np.floor((end - start) * rate + 1e-6)) + 1) / rate  # (n,)
     signals = np.empty((len(grid), len(channels)), dtype=np.float32)  # (n, C)
     inside_gap = np.zeros(len(grid), dtype=bool)
@@ -184,9 +212,7 @@ def read_sensors(
         for index, channel in enumerate(sensor.channels):
             signals[:, list(channels).index(channel)] = np.interp(grid, session.t, session.signals[:, index])
         for cut in gap_cuts(session.t, session.period, sensor.format.max_gap_periods):
-            inside_gap |= (grid > session.t[cut - 1]) & (
-                grid < session.t[cut]
-            )  # no sample to interpolate from
+            inside_gap |= (grid > session.t[cut - 1]) & (grid < session.t[cut])
     keep = ~inside_gap
     return Session(
         path=folder,
@@ -195,7 +221,7 @@ def read_sensors(
         label_codes=np.full(int(keep.sum()), -1, dtype=np.int32),
         label_names=[],
         ignored_columns=list(dict.fromkeys(c for _, s in read for c in s.ignored_columns)),
-    ), report
+    )
 
 
 def _mean_rate(session: Session, sensor: SensorFile) -> float:
