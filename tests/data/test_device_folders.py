@@ -23,6 +23,7 @@ from har.config import instantiate
 from har.data.dataset import load_windows
 from har.data.recording import DataError
 from har.data.sources.session_names import NamePattern
+from har.data.windowing import resample
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +78,7 @@ def test_names_give_subject_label_and_count_and_the_report_gives_the_alignment(c
         abs(sensors["gyroscope"]["rate_found_hz"] - 25) < 0.5 and 11 < sensors["gyroscope"]["overlap_s"] < 12
     )
     assert report["count"] == 9
+    assert resample(jab, 50.0).count == 9  # the loader's resampling keeps it
 
 
 def test_sessions_csv_overrides_the_names_per_session(compose_train, metamotion, tmp_path):
