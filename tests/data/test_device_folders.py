@@ -81,12 +81,17 @@ def test_names_give_subject_label_and_count_and_the_report_gives_the_alignment(c
     assert resample(jab, 50.0).count == 9  # the loader's resampling keeps it
 
 
-def test_sessions_csv_overrides_the_names_per_session(compose_train, metamotion, tmp_path):
+def _with_sessions_csv(compose_train, metamotion, tmp_path, header: str, cells: str):
+    """A copy of the export whose sessions.csv has one row, about Anna's first jab session."""
     folder = tmp_path / "export"
     shutil.copytree(metamotion, folder)
     jab = next((folder / "Left Jab").glob("Left Jab 8 Anna_*")).name
-    (folder / "sessions.csv").write_text(f"session,subject,count\n{jab},Zoe,12\n")
-    _, source = _source(compose_train, "metamotion", folder)
+    (folder / "sessions.csv").write_text(f"{header}\n{jab},{cells}\n")
+    return jab, _source(compose_train, "metamotion", folder)[1]
+
+
+def test_sessions_csv_overrides_the_names_per_session(compose_train, metamotion, tmp_path):
+    jab, source = _with_sessions_csv(compose_train, metamotion, tmp_path, "session,subject,count", "Zoe,12")
     (recording,) = [r for r in source.load().recordings if r.name.endswith(jab)]
     assert (recording.subject, recording.count) == ("Zoe", 12)
 
@@ -150,11 +155,7 @@ def test_every_bad_input_is_reported_at_once_and_nothing_is_written(compose_trai
 
 
 def test_a_bad_count_in_sessions_csv_names_its_line(compose_train, metamotion, tmp_path):
-    folder = tmp_path / "export"
-    shutil.copytree(metamotion, folder)
-    jab = next((folder / "Left Jab").glob("Left Jab 8 Anna_*")).name
-    (folder / "sessions.csv").write_text(f"session,count\n{jab},-3\n")
-    _, source = _source(compose_train, "metamotion", folder)
+    _, source = _with_sessions_csv(compose_train, metamotion, tmp_path, "session,count", "-3")
     with pytest.raises(
         DataError, match=r"sessions.csv: line 2, column count: count '-3' is not a positive integer"
     ):
