@@ -238,3 +238,23 @@ def test_har_data_tables_are_whole_when_piped(metamotion, tmp_path):
     row = next(line for line in result.stdout.splitlines() if "Left Jab/Left Jab 9 Ben_" in line)
     assert len(row) > 200 and "gyroscope +0.123 s" in row and "overlap" in row  # not cut at 80 columns
     assert "share of windows" in result.stdout
+
+
+def test_a_gap_in_one_sensor_cuts_the_session_and_is_named_in_seconds_and_utc(
+    compose_train, metamotion, tmp_path
+):
+    folder = tmp_path / "export"
+    shutil.copytree(metamotion, folder)
+    session = next((folder / "Left Jab").glob("Left Jab 8 Anna_*"))
+    accel = next(session.glob("*Accelerometer*"))
+    frame = pd.read_csv(accel)
+    frame.drop(index=range(150, 175)).to_csv(accel, index=False)  # a 1 s hole in the accelerometer only
+    _, source = _source(compose_train, "metamotion", folder)
+    recordings = source.load()
+    parts = [r for r in recordings.recordings if r.name.startswith(str(session))]
+    assert len(parts) == 2 and all(part.count is None for part in parts)  # a count is the whole session's
+    assert re.search(
+        r"\(part 2, from t=6\.9[0-9]* s into the session \(2019-11-05 20:22:26\.[0-9]+ UTC\)\)", parts[1].name
+    )
+    report = next(s for s in recordings.sessions if s["session"] == f"Left Jab/{session.name}")
+    assert report["gaps"] == 1 and "count 8 (the session is cut by gaps)" in report["dropped"]
