@@ -69,7 +69,8 @@ def _train_config(*overrides: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_every_data_key_changes_the_window_cache_or_is_declared_not_to(dataset):
-    path = ["data.source.path=/tmp/recordings"] if dataset == "csv" else []  # the one mandatory value
+    # the one mandatory value of the csv source and of the device configs built on it
+    path = ["data.source.path=/tmp/recordings"] if dataset in ("csv", "metamotion", "sensor_logger") else []
     data = _train_config(f"data={dataset}", *path)["data"]
     assert WINDOW_CACHE.undeclared(data) == []
 

@@ -168,3 +168,80 @@ def test_paired_comparison_pairs_by_seed_and_fold_and_others():
         )
         assert row["val_diff_low"] == pytest.approx(0.05) and row["val_diff_high"] == pytest.approx(0.05)
     assert paired_interval([0.1, 0.3])[1] < 0.1
+
+
+# The fold plans of the built-in datasets, recorded on commit 9629c21 (before the plan check and
+# the window-share splits): they must not move, so that figures stay comparable across runs.
+RECORDED_PLANS = {
+    ("watch", 3): [["3", "5", "8"], ["4", "6", "7"], ["1", "2"]],
+    ("watch", 5): [["6", "8"], ["4", "5"], ["3", "7"], ["1"], ["2"]],
+    ("hapt", 3): [
+        ["3", "5", "11", "15", "23", "25", "30"],
+        ["1", "7", "14", "17", "22", "26", "28"],
+        ["6", "8", "16", "19", "21", "27", "29"],
+    ],
+    ("hapt", 5): [
+        ["5", "7", "8", "15", "25"],
+        ["17", "22", "26", "30"],
+        ["3", "16", "23", "28"],
+        ["1", "6", "11", "27"],
+        ["14", "19", "21", "29"],
+    ],
+}
+
+
+@pytest.mark.parametrize("source", ["watch", "hapt"])
+def test_the_built_in_fold_plans_stay_as_they_were(compose_train, source):
+    data = None
+    for k in (3, 5):
+        cfg = compose_train(f"data={source}", "validation=subject_kfold", f"validation.k={k}")
+        data = data or load_windows(cfg.data)
+        folds = validation.plan(cfg.validation, data)
+        assert [fold.subjects["val"] for fold in folds] == RECORDED_PLANS[(source, k)]
+
+
+def _windowed(layout: dict[str, list[int]], class_names: list[str], test: list[str]):
+    """Windows of `layout` (subject -> its classes, 5 windows each), `test` subjects held out."""
+    from har.data.dataset import WindowedData
+    from har.data.recording import WindowSet
+
+    groups = [s for s, labels in layout.items() for label in labels for _ in range(5)]
+    y = [label for labels in layout.values() for label in labels for _ in range(5)]
+    pool = WindowSet(np.zeros((len(y), 4, 1), np.float32), np.array(y), np.array(groups))
+    empty = pool.subset(np.zeros(len(y), bool))
+    rest = [s for s in layout if s not in test]
+    return WindowedData(
+        empty,
+        empty,
+        empty,
+        class_names,
+        {"train": rest[1:], "val": rest[:1], "test": test},
+        Normaliser(np.zeros(1, np.float32), np.ones(1, np.float32)),
+        50.0,
+        4,
+        2,
+        pool=pool,
+    )
+
+
+def test_a_fold_plan_without_a_class_in_train_is_refused_before_any_training(compose_train):
+    from har.config import ConfigError
+
+    layout = {str(i): [0, 1] for i in range(1, 8)} | {"8": [0, 1, 2], "9": [0, 1, 2]}
+    data = _windowed(layout, ["jab", "cross", "right_hook"], test=["9"])
+    cfg = compose_train("validation=subject_kfold")
+    with pytest.raises(ConfigError) as caught:
+        validation.plan(cfg.validation, data)
+    message = str(caught.value)
+    assert "\n" not in message and "right_hook (only subject(s) 8)" in message
+    assert "validation.single_subject_classes=train" in message
+    cfg = compose_train("validation=subject_kfold", "validation.single_subject_classes=train")
+    folds = validation.plan(cfg.validation, data)
+    assert len(folds) == 3 and all("8" in fold.subjects["train"] for fold in folds)
+    assert sorted(s for fold in folds for s in fold.subjects["val"]) == [str(i) for i in range(1, 8)]
+    with pytest.raises(
+        ConfigError, match=r"validation.single_subject_classes='keep': expected one of error, train"
+    ):
+        validation.check(
+            compose_train("validation=subject_kfold", "validation.single_subject_classes=keep").validation
+        )

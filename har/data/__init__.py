@@ -28,6 +28,7 @@ __all__, __getattr__, __dir__ = har.public(
         "SPLITS": "splits",
         "subject_classes": "splits",
         "subject_folds": "splits",
+        "natural_sort": "splits",
         # movements: the fitted detector shared by movement windows and the tracker
         "DetectorSettings": "movements",
         "Found": "movements",

@@ -120,8 +120,10 @@ class WindowedData:
         return (self.window, len(self.channels))
 
     def summary(self) -> dict:
-        """Counts per split and class: what `har-data` prints and training logs."""
+        """Counts per split and class, and each split's share of the windows: what `har-data`
+        prints and training logs."""
         per_split = {}
+        total = max(1, sum(len(self.split(name)) for name in SPLITS))
         for name in SPLITS:
             windows = self.split(name)
             counts = Counter(windows.y.tolist())
@@ -129,6 +131,8 @@ class WindowedData:
                 "subjects": self.subjects[name],
                 "recordings": self.recordings_per_split.get(name, 0),
                 "windows": len(windows),
+                "share": round(len(windows) / total, 3),
+                "classes": sum(1 for i in range(len(self.class_names)) if counts.get(i)),
                 "sha256": windows.sha256(),
                 "per_class": {c: counts.get(i, 0) for i, c in enumerate(self.class_names)},
             }
@@ -331,7 +335,7 @@ def load_windows(data_cfg: DictConfig, *, use_cache: bool = True) -> WindowedDat
     about = json.loads(str(arrays["about"]))
     classes = subject_classes(arrays["groups"], arrays["y"])
     subjects = _split(arrays["recording_subjects"].tolist(), data_cfg.split, about["subject_splits"], classes)
-    notes = about["notes"] + _coverage_notes(subjects, classes, class_names)
+    notes = about["notes"] + _coverage_notes(subjects, classes, class_names) + _share_notes(subjects, classes)
     for note in notes:
         print(f"note: {note}", file=sys.stderr, flush=True)
     rate = float(arrays["rate_hz"])
@@ -408,6 +412,24 @@ def _coverage_notes(subjects: dict[str, list[str]], classes: dict, class_names: 
                 f"{', '.join(class_names[i] for i in missing)}; {name} macro-F1 is over the classes present"
             )
     return notes
+
+
+# A subject holding more than this share of every window, placed in test, leaves train with less
+# than the rest: the split is legal, but a reader must hear of it.
+MOST_OF_THE_DATA = 0.5
+
+
+def _share_notes(subjects: dict[str, list[str]], classes: dict) -> list[str]:
+    """One warning line for each test subject that holds most of the windows."""
+    windows = {subject: sum(per_class.values()) for subject, per_class in classes.items()}
+    total = max(1, sum(windows.values()))
+    return [
+        f"warning: subject {subject} holds {windows[subject] / total:.0%} of the windows and is in test: "
+        f"train keeps {sum(windows.get(s, 0) for s in subjects['train']) / total:.0%}; declare "
+        "data.split.test_subjects (or a split column) to choose otherwise"
+        for subject in subjects["test"]
+        if windows.get(subject, 0) / total > MOST_OF_THE_DATA
+    ]
 
 
 def _reduce_train(train: WindowSet, fraction: float, seed: int) -> WindowSet:

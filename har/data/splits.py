@@ -4,8 +4,9 @@ Every grouping of subjects in har comes from here: the train/val/test split of e
 (`split_subjects`) and the cross-validation folds (`subject_folds`). Both are deterministic
 for a seed. Given how many windows of each class every subject has, they prefer, among
 seeded candidate groupings, one where every split (every fold, and what trains it) holds
-every class, then one with balanced sizes; without that information they are plain seeded
-shuffles.
+every class, then one whose sizes are closest to the stated shares **of windows** (a subject
+holding half the data counts for half, not for one subject in ten); without that information
+they are plain seeded shuffles of subjects.
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ def split_subjects(
     """Assign every subject to exactly one split.
 
     Declared lists win (`train_subjects`: subjects that must train, e.g. declared in a csv
-    `split` column). Undeclared splits take the given fractions of all subjects (at least
-    one each), drawn with `seed` from the subjects not declared; the rest train. With
-    `classes`, the draw prefers test, val and train splits that each hold every class.
+    `split` column). Undeclared splits are drawn with `seed` from the subjects not declared (at
+    least one each); the rest train. Without `classes` they take the given fractions of the
+    subjects. With `classes` (windows per class per subject) they aim at the fractions of the
+    windows, as far as whole subjects allow, and prefer test, val and train splits that each
+    hold every class.
 
     Raises:
         DataError: a declared subject is unknown, listed twice or in two splits, or no
@@ -78,28 +81,71 @@ def split_subjects(
     rest = [s for s in everyone if s not in test and s not in val and s not in train]
     n_test = 0 if test else max(1, int(round(test_fraction * len(everyone))))
     n_val = 0 if val else max(1, int(round(val_fraction * len(everyone))))
+    if classes is not None:  # sizes follow the windows; only the one subject each is fixed
+        n_test, n_val = min(n_test, 1), min(n_val, 1)
     if n_test + n_val >= len(rest) + (1 if train else 0):
         raise DataError(
             f"data.split: no subject left for train ({len(everyone)} subjects; test "
             f"{len(test) or n_test}, val {len(val) or n_val})"
         )
+    declared = {"train": train, "val": val, "test": test}
+    if classes is None:
+        assign, score = _by_subjects(declared, n_test, n_val), lambda split: ()
+    else:
+        assign, score = _by_windows(declared, {"test": test_fraction, "val": val_fraction}, everyone, classes)
+    best = _best_candidate(rest, seed, assign, score)
+    return {name: natural_sort(best[name]) for name in SPLITS}
+
+
+def _by_subjects(declared: dict[str, list[str]], n_test: int, n_val: int):
+    """Draw `n_test` and `n_val` subjects from a seeded order (no window counts known)."""
 
     def assign(order: list[str]) -> dict[str, list[str]]:
         drawn_test, drawn_val = order[:n_test], order[n_test : n_test + n_val]
         return {
-            "train": train + order[n_test + n_val :],
-            "val": val or drawn_val,
-            "test": test or drawn_test,
+            "train": declared["train"] + order[n_test + n_val :],
+            "val": declared["val"] or drawn_val,
+            "test": declared["test"] or drawn_test,
+        }
+
+    return assign
+
+
+def _by_windows(
+    declared: dict[str, list[str]], fractions: dict[str, float], everyone, classes: SubjectClasses
+):
+    """Fill test, then val, from a seeded order, each while a subject brings its share of the
+    windows closer to its fraction; score: classes missing (train first), then the distance
+    from the fractions (to 0.01, so that near-equal draws tie and the seed decides)."""
+    windows = {s: sum(classes.get(s, {}).values()) for s in everyone}
+    total = max(1, sum(windows.values()))
+    targets = {name: fraction * total for name, fraction in fractions.items()}
+    open_splits = [name for name in ("test", "val") if not declared[name]]
+
+    def assign(order: list[str]) -> dict[str, list[str]]:
+        drawn: dict[str, list[str]] = {"train": list(declared["train"]), "val": [], "test": []}
+        have = {"test": 0, "val": 0}
+        for subject in order:
+            for name in open_splits:
+                closer = abs(have[name] + windows[subject] - targets[name]) < abs(have[name] - targets[name])
+                if not drawn[name] or closer:
+                    drawn[name].append(subject)
+                    have[name] += windows[subject]
+                    break
+            else:
+                drawn["train"].append(subject)
+        return {
+            "train": drawn["train"],
+            "val": declared["val"] or drawn["val"],
+            "test": declared["test"] or drawn["test"],
         }
 
     def score(split: dict[str, list[str]]) -> tuple:
-        if classes is None:
-            return ()
-        # what train lacks costs most: a class the model never sees
-        return tuple(len(missing_classes(split[name], classes)) for name in ("train", "test", "val"))
+        coverage = tuple(len(missing_classes(split[name], classes)) for name in ("train", "test", "val"))
+        off = sum(abs(sum(windows[s] for s in split[name]) - targets[name]) / total for name in open_splits)
+        return (not split["train"], *coverage, round(off, 2))
 
-    best = _best_candidate(rest, seed, assign, score)
-    return {name: natural_sort(best[name]) for name in SPLITS}
+    return assign, score
 
 
 def subject_folds(

@@ -35,7 +35,7 @@ def resample(recording: Recording, rate_hz: float) -> Recording:
         subject=recording.subject,
         name=recording.name,
         events=recording.events,
-        count=recording.count,
+        count=recording.count,  # the movements in the session do not change with the grid
     )
 
 

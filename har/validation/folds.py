@@ -14,11 +14,15 @@ import numpy as np
 from omegaconf import DictConfig
 
 from har.config import ConfigError
-from har.data import WindowedData, subject_classes, subject_folds
+from har.data import WindowedData, natural_sort, subject_classes, subject_folds
 from har.metrics import TEST_ACCURACY, TEST_MACRO_F1, VAL_ACCURACY, VAL_MACRO_F1, baseline_of, fold_models_of
 
 METHODS = ("holdout", "subject_kfold")
 REFIT_RULES = ("median", "mean", "max")
+# A class that only one non-test subject has: every fold validating on that subject would train
+# without it. `error` refuses the plan (exit 2, before any training); `train` keeps such subjects
+# in train for every fold (they are never validated on).
+SINGLE_SUBJECT_CLASSES = ("error", "train")
 
 
 @dataclass(frozen=True)
@@ -44,13 +48,24 @@ def check(validation: DictConfig) -> None:
             raise ConfigError(
                 f"validation.refit_epochs={validation.refit_epochs!r}: expected one of {', '.join(REFIT_RULES)}"
             )
+        single = validation.get("single_subject_classes", "error")
+        if single not in SINGLE_SUBJECT_CLASSES:
+            raise ConfigError(
+                f"validation.single_subject_classes={single!r}: expected one of {', '.join(SINGLE_SUBJECT_CLASSES)}"
+            )
 
 
 def plan(validation: DictConfig, data: WindowedData) -> list[Fold]:
     """The folds to train: none for holdout; k folds over every non-test subject otherwise.
 
     Test subjects never enter a fold. With `together`, the configured val subjects share the
-    first fold, so that fold's score is the holdout score.
+    first fold, so that fold's score is the holdout score. Checked before any training (every
+    caller, `har-train` and a sweep's or ablation's first trial, gets the check): every fold
+    trains on every class the non-test subjects hold.
+
+    Raises:
+        ConfigError: a fold would train without a class (the class and the subjects that have
+            it are named; `validation.single_subject_classes=train` is the documented way out).
     """
     check(validation)
     if validation.name == "holdout":
@@ -58,19 +73,54 @@ def plan(validation: DictConfig, data: WindowedData) -> list[Fold]:
     pool = data.subjects["train"] + data.subjects["val"]
     everything = data.pool
     classes = subject_classes(everything.groups, everything.y) if everything is not None else None
+    kept: list[str] = []  # subjects every fold trains on
+    if classes is not None and validation.get("single_subject_classes", "error") == "train":
+        holders = _holders(pool, classes)
+        kept = natural_sort({s for subjects in holders.values() if len(subjects) == 1 for s in subjects})
+    folded = [s for s in pool if s not in kept]
+    together = [s for s in data.subjects["val"] if s not in kept] if validation.together else ()
     folds = subject_folds(
-        pool,
-        int(validation.k),
-        seed=int(validation.seed),
-        together=data.subjects["val"] if validation.together else (),
-        classes=classes,
+        folded, int(validation.k), seed=int(validation.seed), together=together, classes=classes
     )
-    return [
+    planned = [
         Fold(
             number, {"train": [s for s in pool if s not in fold], "val": fold, "test": data.subjects["test"]}
         )
         for number, fold in enumerate(folds, start=1)
     ]
+    if classes is not None:
+        _check_train_classes(planned, pool, classes, data.class_names)
+    return planned
+
+
+def _holders(subjects: list[str], classes: dict[str, dict[int, int]]) -> dict[int, list[str]]:
+    """Class index -> the subjects (of `subjects`) that have windows of it."""
+    holders: dict[int, list[str]] = {}
+    for subject in subjects:
+        for label, count in classes.get(subject, {}).items():
+            if count:
+                holders.setdefault(label, []).append(subject)
+    return holders
+
+
+def _check_train_classes(
+    folds: list[Fold], pool: list[str], classes: dict[str, dict[int, int]], class_names: list[str]
+) -> None:
+    """Refuse a plan in which a fold trains without a class that the non-test subjects hold."""
+    holders = _holders(pool, classes)
+    for fold in folds:
+        trained = {label for s in fold.subjects["train"] for label, n in classes.get(s, {}).items() if n}
+        missing = sorted(set(holders) - trained)
+        if missing:
+            listing = "; ".join(
+                f"{class_names[label]} (only subject(s) {', '.join(holders[label])})" for label in missing
+            )
+            raise ConfigError(
+                f"validation=subject_kfold: fold {fold.number} (validating on {', '.join(fold.subjects['val'])}) "
+                f"would train without class(es) {listing}; checked before any training. Fix: "
+                "validation.single_subject_classes=train keeps such subjects in train for every fold, "
+                "or record the class with more subjects, or validation=holdout"
+            )
 
 
 def refit_subjects(data: WindowedData) -> dict[str, list[str]]:

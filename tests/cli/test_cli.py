@@ -266,7 +266,7 @@ def test_a_config_folder_of_ones_own_adds_options(tmp_path, capfd):
     assert run("har-train", [f"--config-dir={folder}", "data=phon"]) == 2
     assert "data=phon: no such option; did you mean data=phone?" in capfd.readouterr().err
     assert run("har-train", ["--config-dir", folder, "--help"]) == 0
-    assert "csv | hapt | phone | strikes_sim | watch" in capfd.readouterr().out
+    assert "csv | hapt | metamotion | phone | sensor_logger | strikes_sim | watch" in capfd.readouterr().out
     assert run("har-train", ["data=phone"]) == 2  # without the folder there is no such option
     assert not (tmp_path / "outputs").exists()
 

@@ -119,3 +119,28 @@ def test_folds_give_every_fold_and_its_training_subjects_every_class():
 def test_too_many_folds_is_an_error_naming_the_key():
     with pytest.raises(DataError, match=r"validation.k=4: expected 2 <= k <= 3"):
         subject_folds(["1", "2", "3"], 4)
+
+
+def test_the_seeded_split_aims_at_shares_of_windows_not_of_subjects():
+    # one subject holds half the windows (35 of 71 sessions, as in the boxing export)
+    classes = {"big": {0: 1000, 1: 1000}} | {f"p{i}": {0: 100, 1: 100} for i in range(10)}
+    total = sum(sum(c.values()) for c in classes.values())
+    for seed in range(8):
+        split = split_subjects(list(classes), test_fraction=0.2, val_fraction=0.1, seed=seed, classes=classes)
+        share = {name: sum(sum(classes[s].values()) for s in split[name]) / total for name in split}
+        assert abs(share["test"] - 0.2) <= 0.05 and abs(share["val"] - 0.1) <= 0.05, (seed, split)
+        assert "big" in split["train"], (seed, split)
+    # a split of subjects would have put "big" in test for some seed: 20% of 11 subjects is 2
+    blind = [split_subjects(list(classes), seed=seed)["test"] for seed in range(8)]
+    assert any("big" in test for test in blind)
+
+
+def test_a_test_subject_holding_most_of_the_windows_gets_one_warning_line():
+    from har.data.dataset import _share_notes
+
+    classes = {"big": {0: 700, 1: 600}} | {f"p{i}": {0: 50, 1: 50} for i in range(10)}
+    subjects = {"train": [f"p{i}" for i in range(1, 10)], "val": ["p0"], "test": ["big"]}
+    (line,) = _share_notes(subjects, classes)
+    assert line.startswith("warning: subject big holds 57% of the windows and is in test: train keeps 39%")
+    subjects = {"train": ["big", *[f"p{i}" for i in range(2, 10)]], "val": ["p0"], "test": ["p1"]}
+    assert _share_notes(subjects, classes) == []

@@ -1,17 +1,22 @@
-"""`csv`: the user's own sessions, one CSV or Parquet file per session.
+"""`csv`: the user's own sessions: one CSV or Parquet file per session, or one file per sensor.
 
 The documented format (docs/own-recordings.md, "Your own recordings in 5 minutes"):
 
     my_data/
-      sessions.csv        session,subject[,split]        one row per session file (file stem)
-      annotations.csv     session,start_s,end_s,label    optional labelled segments
+      sessions.csv        session,subject[,split][,count]   one row per session (file stem)
+      annotations.csv     session,start_s,end_s,label       optional labelled segments
       walk_01.csv         t,<data.channels>[,label]      t in s; accel in g; gyro in rad/s
       walk_02.parquet     same columns
 
 Column names, units and the time unit can be those of the device (`columns:`, `units:`,
 see `csv_format`). Each session keeps its own rate, found from its timestamps (the loader
 then resamples to `data.rate_hz`, or with `auto` to the most common rate). A step longer
-than `max_gap_periods` x the session's period splits it into separate recordings. Every
+than `max_gap_periods` x the session's period splits it into separate recordings.
+
+Devices that write a folder per session with one file per sensor declare the files with
+`sensors:` (`sensor_files`: aligned on a common clock, resampled); sessions named by their
+folders or files declare the names with `sessions:` (`session_names`: subject, label and
+count parsed from the names, so `sessions.csv` is needed only to override them). Every
 problem in the folder is reported at once; nothing is loaded until there is none.
 """
 
@@ -25,17 +30,29 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from har.data.channels import DEFAULT_CHANNELS, units_of
 from har.data.rates import MAX_GAP_PERIODS
 from har.data.recording import DataError, Event, Recording, RecordingSet
-from har.data.sources.csv_format import Problems, Session, SessionFormat, read_session, read_table
+from har.data.sources.csv_format import (
+    Problems,
+    Session,
+    SessionFormat,
+    describe_time,
+    read_session,
+)
+from har.data.sources.sensor_files import declare_sensors, read_sensors
+from har.data.sources.session_names import NamePattern, candidates, session_name
+from har.data.sources.session_tables import (
+    ANNOTATIONS_FILE,
+    SESSIONS_FILE,
+    read_annotations,
+    read_sessions_file,
+    session_entries,
+    subject_splits,
+)
 
 SESSION_SUFFIXES = (".csv", ".parquet")
-SESSIONS_FILE = "sessions.csv"
-ANNOTATIONS_FILE = "annotations.csv"
-SPLIT_VALUES = ("train", "val", "test")
 ON_SHORT = ("error", "skip")
 
 
@@ -54,6 +71,13 @@ class CsvFolderSource:
         on_short: a recording (a session, or a part between gaps) shorter than
             `min_duration_s`: `error` reports it, `skip` drops it and says so.
         min_duration_s: the shortest usable recording (the window length).
+        sessions: a pattern naming the sessions, e.g. `{label}/{label} {count} {subject}_{stamp}`
+            (`session_names`); None: sessions are the folder's files (or, with `sensors`, its
+            sub-folders) and sessions.csv gives their subjects.
+        sensors: {sensor: {file, columns, units[, channels]}} for sessions written as one file
+            per sensor in a folder (`sensor_files`); None: one file holds every channel.
+        rate_hz: the rate multi-file sessions are aligned at (`data.rate_hz`); auto: each
+            session's fastest sensor.
     """
 
     def __init__(
@@ -67,6 +91,9 @@ class CsvFolderSource:
         max_gap_periods: float = MAX_GAP_PERIODS,
         on_short: str = "error",
         min_duration_s: float = 0.0,
+        sessions: str | None = None,
+        sensors: Mapping[str, Any] | None = None,
+        rate_hz: float | str = "auto",
     ) -> None:
         if on_short not in ON_SHORT:
             raise DataError(f"data.source.on_short={on_short!r}: expected one of {', '.join(ON_SHORT)}")
@@ -78,62 +105,106 @@ class CsvFolderSource:
         self.classes = [str(c) for c in classes] if classes else None
         self.on_short = on_short
         self.min_duration_s = float(min_duration_s)
+        self.pattern = NamePattern.compile(sessions) if sessions else None
+        self.sensor_spec = {str(k): dict(v or {}) for k, v in dict(sensors or {}).items()}
+        self.sensors = (
+            declare_sensors(self.sensor_spec, self.format.channels, self.format.max_gap_periods)
+            if sensors
+            else None
+        )
+        self.rate_hz = None if rate_hz in (None, "auto") else float(rate_hz)
 
-    def _session_files(self) -> list[Path]:
+    def _find_sessions(self, problems: Problems) -> dict[str, tuple[Path, dict[str, str]]]:
+        """Session name -> (its file or folder, the fields its name gives)."""
         if not self.folder.is_dir():
             raise DataError(f"{self.folder}: not a folder (data.source.path)")
+        depth, folders = (self.pattern.depth if self.pattern else 1), self.sensors is not None
         skip = {SESSIONS_FILE, ANNOTATIONS_FILE}
-        files = sorted(
-            p for p in self.folder.iterdir() if p.suffix in SESSION_SUFFIXES and p.name not in skip
-        )
-        if not files:
-            raise DataError(f"{self.folder}: no session files (*.csv or *.parquet) in this folder")
-        return files
+        paths = [
+            p
+            for p in candidates(self.folder, depth, folders=folders, suffixes=SESSION_SUFFIXES)
+            if not (p.parent == self.folder and p.name in skip)
+        ]
+        if not paths:
+            kind = "session folders" if folders else "session files (*.csv or *.parquet)"
+            where = "in this folder" if depth == 1 else f"{depth} levels down (data.source.sessions)"
+            raise DataError(f"{self.folder}: no {kind} {where}")
+        found = {}
+        for path in paths:
+            name = session_name(self.folder, path, strip_suffix=not folders)
+            fields = self.pattern.match(name) if self.pattern else {}
+            if fields is None:
+                problems.add(
+                    path,
+                    f"the name {name!r} does not match data.source.sessions={self.pattern.text!r}",
+                    "rename it to the pattern, move it out of the folder, or correct the pattern",
+                )
+                continue
+            found[name] = (path, fields)
+        return found
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
-        for path in sorted(self.folder.iterdir()) if self.folder.is_dir() else []:
-            stat = path.stat()
-            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        for path in sorted(self.folder.rglob("*")) if self.folder.is_dir() else []:
+            if path.is_file():
+                stat = path.stat()
+                name = path.relative_to(self.folder).as_posix()
+                digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
         settings = [self.format.channels, dict(self.format.columns), self.declared_units, self.classes]
         settings += [self.format.max_gap_periods, self.on_short, self.min_duration_s]
+        settings += [self.pattern.text if self.pattern else None, self.sensor_spec, self.rate_hz]
         digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
         return f"csv:{self.folder.resolve()}:{digest.hexdigest()}"
+
+    def _read(self, path: Path, problems: Problems) -> tuple[Session | None, dict[str, Any]]:
+        """One session: its file, or its sensors' files aligned (and their alignment report)."""
+        if self.sensors is None:
+            return read_session(path, self.format, problems), {}
+        return read_sensors(path, self.sensors, self.format.channels, self.rate_hz, problems)
 
     def load(self) -> RecordingSet:
         """Every session of the folder as recordings; every problem at once as one DataError."""
         problems = Problems()
-        files = self._session_files()
-        table = _read_sessions_file(self.folder / SESSIONS_FILE, [p.stem for p in files], problems)
-        annotations = _read_annotations(self.folder / ANNOTATIONS_FILE, {p.stem for p in files}, problems)
-        sessions = {p.stem: read_session(p, self.format, problems) for p in files}
+        found = self._find_sessions(problems)
+        names = list(found)
+        need_subject = self.pattern is None or "subject" not in self.pattern.fields
+        table = read_sessions_file(self.folder / SESSIONS_FILE, names, problems, need_subject=need_subject)
+        entries = session_entries(self.folder, found, table, problems)
+        annotations = read_annotations(self.folder / ANNOTATIONS_FILE, set(names), problems)
+        sessions, alignments = {}, {}
+        for name, (path, _) in found.items():
+            sessions[name], alignments[name] = self._read(path, problems)
         class_names = self.classes or sorted(
-            {name for s in sessions.values() if s is not None for name in s.label_names}
+            {label for s in sessions.values() if s is not None for label in s.label_names}
             | {e.label for events in annotations.values() for e in events}
+            | {entry["label"] for entry in entries.values() if entry["label"]}
         )
         if not class_names and not problems:
             problems.add(
                 self.folder,
-                f"no labels found (no `label` column and no {ANNOTATIONS_FILE})",
-                f"add a label column or {ANNOTATIONS_FILE}",
+                f"no labels found (no `label` column, no {ANNOTATIONS_FILE}, no {{label}} in data.source.sessions)",
+                f"add a label column or {ANNOTATIONS_FILE}, or name the label in data.source.sessions",
             )
-        index = {name: i for i, name in enumerate(class_names)}
+        index = {label: i for i, label in enumerate(class_names)}
         recordings, reports, short = [], [], []
-        for path in files:
-            session, entry = sessions[path.stem], table.get(path.stem)
+        for name in names:
+            session, entry = sessions[name], entries.get(name)
             if session is None or entry is None:
                 continue
-            events = annotations.get(path.stem, [])
-            labels = _session_labels(session, events, index, problems, self.folder)
+            events = annotations.get(name, [])
+            labels = _session_labels(session, events, index, problems, self.folder, entry["label"])
             if labels is None:
                 continue
             parts, report = self._recordings(session, labels, entry, events, short)
+            report["session"], report["file"] = name, name + ("/" if self.sensors else session.path.suffix)
             report["labels"] = _label_seconds(parts, class_names)
+            if alignments[name]:
+                report["sensors"] = alignments[name]
             recordings += parts
             reports.append(report)
         if short and self.on_short == "error":
             _report_short(short, problems)
-        splits = _subject_splits(self.folder / SESSIONS_FILE, table, problems)
+        splits = subject_splits(self.folder / SESSIONS_FILE, entries, problems)
         problems.check(self.folder)
         return RecordingSet(
             recordings,
@@ -162,7 +233,7 @@ class CsvFolderSource:
         for number, (lo, hi) in enumerate(ranges):
             name = str(session.path)
             if len(ranges) > 1:
-                name += f" (part {number + 1}, from t={session.t[lo]:g})"
+                name += f" (part {number + 1}, from {describe_time(session.t[lo], session.t[0])})"
             known = np.isfinite(rate)
             samples = (
                 int(np.floor((session.t[hi - 1] - session.t[lo]) * rate + 1e-6)) + 1 if known else hi - lo
@@ -183,11 +254,14 @@ class CsvFolderSource:
                 )
                 dropped.append(f"{name}: {samples} samples ({duration:.2f} s), shorter than one window")
                 continue
-            recordings.append(self._on_grid(session, labels, lo, hi, samples, entry["subject"], events, name))
+            # a count belongs to the whole session: parts cut by gaps cannot share it out
+            count = entry["count"] if len(ranges) == 1 else None
+            recordings.append(
+                self._on_grid(session, labels, lo, hi, samples, entry["subject"], events, name, count)
+            )
         report = {
-            "session": session.path.stem,
-            "file": session.path.name,
             "subject": entry["subject"],
+            "count": entry["count"],
             "declared_split": entry["split"] or None,
             "rate_found_hz": round(session.rate_found, 3) if np.isfinite(session.rate_found) else None,
             "rate_hz": rate if np.isfinite(rate) else None,
@@ -198,7 +272,12 @@ class CsvFolderSource:
             "gaps": len(gaps),
             "longest_gap_s": round(max(gaps), 3) if gaps else 0.0,
             "recordings": len(recordings),
-            "dropped": dropped,
+            "dropped": dropped
+            + (
+                [f"count {entry['count']} (the session is cut by gaps)"]
+                if entry["count"] and len(ranges) > 1
+                else []
+            ),
         }
         return recordings, report
 
@@ -212,6 +291,7 @@ class CsvFolderSource:
         subject: str,
         events: list[Event],
         name: str,
+        count: int | None = None,
     ) -> Recording:
         rate = session.rate_hz
         t_part = session.t[lo:hi] - session.t[lo]
@@ -235,6 +315,7 @@ class CsvFolderSource:
             subject=subject,
             name=name,
             events=part_events,
+            count=count,
         )
 
     def _notes(self, sessions: dict[str, Session | None], short: list[ShortRecording]) -> list[str]:
@@ -245,7 +326,7 @@ class CsvFolderSource:
                 ignored.setdefault(column, []).append(session.path.name)
         for column, files in ignored.items():
             notes.append(
-                f"column {column} ignored in {len(files)} file(s) ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''}): "
+                f"column {column} ignored in {len(files)} {'session(s)' if self.sensors else 'file(s)'} ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''}): "
                 "not t, label or a channel of data.channels"
             )
         if short and self.on_short == "skip":
@@ -306,9 +387,15 @@ def _label_seconds(recordings: list[Recording], class_names: list[str]) -> dict[
 
 
 def _session_labels(
-    session: Session, events: list[Event], index: dict[str, int], problems: Problems, folder: Path
+    session: Session,
+    events: list[Event],
+    index: dict[str, int],
+    problems: Problems,
+    folder: Path,
+    session_label: str | None = None,
 ) -> np.ndarray | None:
-    """Per-sample class indices from the label column, then the annotations on top."""
+    """Per-sample class indices from the label column, then the label the session's name gives
+    (where the column left samples unlabelled), then the annotations on top."""
     before = len(problems.lines)
     for code, name in enumerate(session.label_names):
         if name not in index:
@@ -321,6 +408,15 @@ def _session_labels(
                 column="label",
             )
     labels = session.labels_as(index)
+    if session_label:
+        if session_label not in index:
+            problems.add(
+                session.path,
+                f"unknown label {session_label!r} in the name (classes: {', '.join(index)})",
+                "add it to data.source.classes or rename the session",
+            )
+        else:
+            labels[labels < 0] = index[session_label]
     relative = session.t - session.t[0]
     for event in events:
         if event.label not in index:
@@ -332,101 +428,3 @@ def _session_labels(
             continue
         labels[(relative >= event.start_s) & (relative < event.end_s)] = index[event.label]
     return labels if len(problems.lines) == before else None
-
-
-def _read_sessions_file(path: Path, stems: list[str], problems: Problems) -> dict[str, dict[str, str]]:
-    """session -> {subject, split, line}; problems for every bad row and unlisted session."""
-    if not path.is_file():
-        problems.add(
-            path,
-            "missing; it maps each session file to its subject (columns session,subject[,split]), "
-            "so that splits can be made by subject",
-            "write it, one row per session file",
-        )
-        return {}
-    frame = read_table(path, ["session", "subject"], ["split"], problems)
-    if frame is None:
-        return {}
-    entries: dict[str, dict[str, str]] = {}
-    splits = frame["split"] if "split" in frame else [""] * len(frame)
-    for row, (session, subject, split) in enumerate(zip(frame["session"], frame["subject"], splits)):
-        session, subject, split = str(session).strip(), str(subject).strip(), str(split).strip().lower()
-        if not session or not subject:
-            problems.add(path, "empty session or subject", "fill both cells", line=row + 2)
-        elif session in entries:
-            problems.add(path, f"session {session!r} listed twice", "keep one row per session", line=row + 2)
-        elif split not in ("", *SPLIT_VALUES):
-            problems.add(
-                path,
-                f"split {split!r} is not one of {', '.join(SPLIT_VALUES)} (or empty)",
-                "write train, val, test or leave it empty for a seeded split",
-                line=row + 2,
-                column="split",
-            )
-        else:
-            entries[session] = {"subject": subject, "split": split, "line": str(row + 2)}
-    missing = [s for s in stems if s not in entries]
-    if missing:
-        problems.add(
-            path, f"no subject for session(s) {', '.join(missing)}", "add a row for each session file"
-        )
-    return entries
-
-
-def _subject_splits(path: Path, table: dict[str, dict[str, str]], problems: Problems) -> dict[str, str]:
-    """The split each subject's sessions declare; sessions of one subject must agree."""
-    declared: dict[str, dict[str, list[str]]] = {}
-    for session, entry in table.items():
-        if entry["split"]:
-            declared.setdefault(entry["subject"], {}).setdefault(entry["split"], []).append(session)
-    for subject, by_split in declared.items():
-        if len(by_split) > 1:
-            listing = "; ".join(
-                f"{split}: {', '.join(sessions)}" for split, sessions in sorted(by_split.items())
-            )
-            problems.add(
-                path,
-                f"subject {subject!r} is declared in {len(by_split)} splits ({listing})",
-                "give every session of a subject the same split (splits are by subject)",
-                column="split",
-            )
-    return {subject: next(iter(by_split)) for subject, by_split in declared.items() if len(by_split) == 1}
-
-
-def _read_annotations(path: Path, stems: set[str], problems: Problems) -> dict[str, list[Event]]:
-    if not path.is_file():
-        return {}
-    frame = read_table(path, ["session", "start_s", "end_s", "label"], [], problems)
-    if frame is None:
-        return {}
-    bounds = {
-        c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in ("start_s", "end_s")
-    }
-    events: dict[str, list[Event]] = {}
-    for row, session in enumerate(frame["session"]):
-        session = str(session).strip()
-        start, end = bounds["start_s"][row], bounds["end_s"][row]
-        bad = [c for c in bounds if not np.isfinite(bounds[c][row])]
-        if session not in stems:
-            problems.add(
-                path,
-                f"unknown session {session!r}",
-                "use a session file's name without extension",
-                line=row + 2,
-            )
-        elif bad:
-            problems.add(
-                path,
-                f"{frame[bad[0]].iloc[row]!r} is not a number",
-                "write seconds from the session start",
-                line=row + 2,
-                column=bad[0],
-            )
-        elif end <= start:
-            problems.add(
-                path, f"end_s {end} is not after start_s {start}", "swap or correct them", line=row + 2
-            )
-        else:
-            label = str(frame["label"].iloc[row]).strip()
-            events.setdefault(session, []).append(Event(label, float(start), float(end)))
-    return events

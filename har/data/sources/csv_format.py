@@ -312,16 +312,37 @@ def _numbers(
     return values
 
 
+# A clock reading (in s) past this (1973) is a Unix epoch time, not time since power-on or
+# since the recording started: messages then also give the time as a readable UTC date.
+EPOCH_AFTER_S = 1e8
+
+
+def describe_time(t: float, start: float, *, into: str = "the session") -> str:
+    """A time for a message: `t=<seconds into the session>`, never a bare epoch like 1.57301e+09.
+
+    A clock that starts at 0 keeps its own value (`t=0.16`); another says what it counts from,
+    and an epoch clock adds its UTC date.
+    """
+    if start == 0:
+        return f"t={t:g}"
+    text = f"t={t - start:.6g} s into {into}"
+    if start > EPOCH_AFTER_S:
+        stamp = pd.Timestamp(t, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        text += f" ({stamp} UTC)"
+    return text
+
+
 def _check_increasing(path: Path, t: np.ndarray, problems: Problems) -> None:
     step = np.diff(t)
     wrong = step <= 0
     if wrong.any():
         row = int(np.argmax(wrong)) + 1
         kind = "repeats" if step[row - 1] == 0 else "goes back from"
+        previous = describe_time(t[row - 1], t[0], into="the file").split(" (")[0].removeprefix("t=")
         problems.add(
             path,
-            f"timestamp t={t[row]:g} {kind} the previous one ({t[row - 1]:g}); timestamps must increase "
-            f"strictly ({_count(int(wrong.sum()), 'such step')})",
+            f"timestamp {describe_time(t[row], t[0], into='the file')} {kind} the previous one ({previous}); "
+            f"timestamps must increase strictly ({_count(int(wrong.sum()), 'such step')})",
             "sort the rows by t and drop repeated timestamps",
             line=row + 2,
         )
