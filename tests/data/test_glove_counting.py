@@ -79,9 +79,7 @@ def test_a_glove_export_is_counted_by_a_detector_fitted_on_its_folder_names(tmp_
     detector = DetectorSettings.from_dict(data.detector)
     # the held-out subject's sessions, each counted by the fitted detector
     units = {**dict.fromkeys(["ax", "ay", "az"], "g"), **dict.fromkeys(["gx", "gy", "gz"], "rad/s")}
-    source = (
-        __import__("har.config", fromlist=["instantiate"]).instantiate(cfg.data.source, "data.source").load()
-    )
+    source = instantiate(cfg.data.source, "data.source").load()
     for recording in (r for r in source.recordings if r.subject == "Cleo"):
         found, _ = find_movements(recording.signals, detector, list(source.channels), units, RATE, window=25)
         assert len(found) == recording.count, recording.name
