@@ -83,7 +83,7 @@ DATASETS = {
     "strikes_sim": Dataset(
         "strikes_sim",
         "strikes",
-        ("data.source.kind=workout",),
+        ("data.source.kind=workout", "data.source.sessions_per_subject=6"),  # more held-out sessions
         ("6",),
         ("7", "8"),
         "strikes",
