@@ -197,7 +197,9 @@ def test_too_few_values_give_a_reason_not_nan_and_intervals_stay_in_range():
 def test_booktabs_escapes_what_latex_would_read_as_commands():
     from har.validation import booktabs
 
-    text = booktabs(["factor", "val macro-F1"], [["synth.ratio_x", "0.800 ± 0.010 [0.780, 0.820]"], ["a&b #1 50%", "–"]])
+    text = booktabs(
+        ["factor", "val macro-F1"], [["synth.ratio_x", "0.800 ± 0.010 [0.780, 0.820]"], ["a&b #1 50%", "–"]]
+    )
     assert "\\toprule" in text and "\\midrule" in text and "\\bottomrule" in text
     assert "synth.ratio\\_x & 0.800 $\\pm$ 0.010 [0.780, 0.820] \\\\" in text
     assert "a\\&b \\#1 50\\% & -- \\\\" in text

@@ -18,13 +18,19 @@ from har.training import RunFolder
 from har.validation import MIN_TRIALS_FOR_RANKING
 
 
+REASONS = {
+    "rank correlation": "3 trials rank perfectly one time in six by chance, and then the bootstrap "
+    "interval is [1.00, 1.00]",
+    "importances": "a forest fitted to so few trials ranks the parameters by noise",
+}
+
+
 def ranking_lines(correlation: dict[str, Any] | None, complete: int, what: str) -> list[str]:
-    """The rank correlation of selection with test, or one line saying why there is none."""
+    """The rank correlation of selection with test, or one line saying why `what` is not shown."""
     if correlation is None:
         return [
-            f"{complete} complete trial{'s' if complete != 1 else ''} with a test figure: no {what} shown. "
-            f"Below {MIN_TRIALS_FOR_RANKING} complete trials a ranking says nothing (3 trials rank "
-            "perfectly one time in six by chance, and then the bootstrap interval is [1.00, 1.00])."
+            f"{complete} complete trial{'s' if complete != 1 else ''}: no {what} shown, as below "
+            f"{MIN_TRIALS_FOR_RANKING} complete trials it says nothing ({REASONS[what]})."
         ]
     return [
         f"Spearman's rank correlation of the selection score with {correlation['test']} over "
@@ -100,7 +106,7 @@ def _selection_label(trial: FrozenTrial) -> tuple[str, float | None]:
 def _verdict(difference: float, tolerance: float | None) -> str:
     if tolerance is not None and abs(difference) <= tolerance:
         return f"ties ({difference:+.4f}, within one standard error over folds, {tolerance:.4f})"
-    word = "wins" if difference > 0 else "loses" if difference < 0 else "ties"
+    word = "beats" if difference > 0 else "loses to" if difference < 0 else "ties"
     return f"{word} ({difference:+.4f})"
 
 
