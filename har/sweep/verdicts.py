@@ -17,7 +17,6 @@ from har.metrics import TEST_MACRO_F1, VAL_MACRO_F1, baseline_of, cv_std_of, fol
 from har.training import RunFolder
 from har.validation import MIN_TRIALS_FOR_RANKING
 
-
 REASONS = {
     "rank correlation": "3 trials rank perfectly one time in six by chance, and then the bootstrap "
     "interval is [1.00, 1.00]",

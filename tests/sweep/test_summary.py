@@ -43,9 +43,7 @@ def test_three_trials_show_no_ranking_and_say_why(tmp_path):
     result = summarise(_study(3, forest_val=0.5605), tmp_path, NullLogger())
     text = (tmp_path / "summary.md").read_text()
     assert result["importances"] == {} and result["selection"] is None
-    assert (
-        "Spearman" not in text and "3 complete trials: no rank correlation shown, as below 10" in text
-    )
+    assert "Spearman" not in text and "3 complete trials: no rank correlation shown, as below 10" in text
     assert "3 complete trials: no importances shown, as below 10 complete trials" in text
     assert not (tmp_path / "importances.png").exists()
     # the forest on the selection measure: the best trial (0.56) ties it within one standard error
