@@ -96,6 +96,7 @@ def read_run(run_dir: str | Path, *, wait_s: float = 30.0) -> dict[str, Any]:
         if kind == "run":
             run_info = {
                 "id": record.run.run_id,
+                "name": record.run.display_name,
                 "group": record.run.run_group,
                 "job_type": record.run.job_type,
                 "project": record.run.project,
