@@ -28,7 +28,7 @@ from har.validation import plot_paired as plot_paired
 CELL_METRICS = (VAL_MACRO_F1, TEST_MACRO_F1, TEST_ACCURACY)
 INTERVAL_NOTE = (
     "Interval: the corrected resampled t interval (Nadeau & Bengio, 2003), variance inflated by "
-    "(1/J + n_val/n_train) over J pairs: every seed reuses the same fold partitions and any two folds "
+    "(1/J + n_val/n_train) over J pairs (n counted in subjects): every seed reuses the same fold partitions and any two folds "
     "share most of their training subjects, so the pairs are not independent and the plain t interval "
     "would be too narrow."
 )
@@ -109,17 +109,20 @@ def paired_table(paired: list[dict[str, Any]]) -> tuple[list[str], list[list[str
 
 
 def test_train_ratio(rows: list[dict[str, Any]]) -> float:
-    """Validation over training windows of one fold (the holdout split), averaged over the runs.
+    """Validation over training subjects of one fold (the holdout split), averaged over the runs.
 
-    Read from each fold's `data.json`; Nadeau and Bengio's correction needs it.
+    Nadeau and Bengio's n_test/n_train, counted in subjects: folds are drawn by subject, the
+    overlap of two folds' training sets is an overlap of subjects, and one subject's windows
+    are not independent (nor does `data.train_fraction`, which thins training windows only,
+    change how much two folds share).
     """
     ratios = []
     for row in rows:
         folder = RunFolder(row["run"])
         for fold in folder.folds() or [folder]:
             splits = fold.read_data()["splits"]
-            if splits["train"]["windows"]:
-                ratios.append(splits["val"]["windows"] / splits["train"]["windows"])
+            if splits["train"]["subjects"]:
+                ratios.append(len(splits["val"]["subjects"]) / len(splits["train"]["subjects"]))
     return float(np.mean(ratios)) if ratios else 0.0
 
 
@@ -226,7 +229,7 @@ def _log_summary_run(
         for key, (columns, rows) in tables.items():
             logger.log_table(f"ablation/{key}", columns, rows)
         for path in images:
-            logger.log_image(f"ablation/{path.stem}", path)
+            logger.log_image(f"ablation/{path.stem}_plot", path)  # not the table's key
 
 
 def load(folder: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:

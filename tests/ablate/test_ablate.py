@@ -28,8 +28,7 @@ def test_grid_summary_and_resume(tmp_path, session_cache, capsys):
             "name=tiny",
             "factors={augment:[none,light]}",
             "seeds=[0,1]",
-            'overrides=["trainer.epochs=1","data.train_fraction=0.1","logger=none","model.build.width=8",'
-            '"validation.k=2"]',
+            'overrides=["trainer.epochs=1","data.train_fraction=0.1","model.build.width=8","validation.k=2"]',
         ],
     )
     root = run_ablation(cfg)
@@ -53,8 +52,22 @@ def test_grid_summary_and_resume(tmp_path, session_cache, capsys):
     assert (
         float(paired[0]["val_diff_low"]) <= float(paired[0]["val_diff"]) <= float(paired[0]["val_diff_high"])
     )
-    assert "Paired against the reference level" in (root / "summary.md").read_text()
+    text = (root / "summary.md").read_text()
+    assert "Paired against the reference level" in text and "Nadeau & Bengio" in text
+    assert paired[0]["interval"].startswith("corrected resampled t")
     assert (root / "paired.png").stat().st_size > 5000
+    for name in ("summary.tex", "paired.tex"):  # the paper's tables
+        assert "\\toprule" in (root / name).read_text()
+    # W&B: every cell's run and the summary run in the ablation's group, each named
+    from wandb_records import read_run
+
+    runs = [read_run(p) for p in root.glob("runs/*/wandb/offline-run-*")]
+    (summary_run,) = [read_run(p) for p in (root / "wandb").glob("offline-run-*")]
+    assert {r["run"]["group"] for r in [*runs, summary_run]} == {"tiny"} and len(runs) == 4
+    assert "tiny-augment-light_seed-1" in {r["run"]["name"] for r in runs}
+    assert summary_run["run"]["name"] == "tiny-summary" and summary_run["run"]["job_type"] == "ablation-summary"
+    logged = " ".join(key for row in summary_run["history"] for key in row)
+    assert "ablation/cells" in logged and "ablation/paired" in logged
     capsys.readouterr()
     run_ablation(cfg)  # everything done: nothing is trained again
     assert capsys.readouterr().out.count("done before, reusing") == 4
