@@ -65,7 +65,9 @@ def test_grid_summary_and_resume(tmp_path, session_cache, capsys):
     (summary_run,) = [read_run(p) for p in (root / "wandb").glob("offline-run-*")]
     assert {r["run"]["group"] for r in [*runs, summary_run]} == {"tiny"} and len(runs) == 4
     assert "tiny-augment-light_seed-1" in {r["run"]["name"] for r in runs}
-    assert summary_run["run"]["name"] == "tiny-summary" and summary_run["run"]["job_type"] == "ablation-summary"
+    assert (
+        summary_run["run"]["name"] == "tiny-summary" and summary_run["run"]["job_type"] == "ablation-summary"
+    )
     logged = " ".join(key for row in summary_run["history"] for key in row)
     assert "ablation/cells" in logged and "ablation/paired" in logged
     capsys.readouterr()
