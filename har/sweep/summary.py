@@ -214,13 +214,9 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
             f"{vae_uses.count(True)} loaded it from the VAE cache.",
         ]
     importance_rows = [[k, f"{v:.3f}"] for k, v in ranking.items()]
-    lines += ["", "## Parameter importances (fANOVA)", ""]
-    if ranking:
-        lines += markdown_table(["parameter", "importance"], importance_rows)
-    elif len(study.directions) == 1:
-        lines += ranking_lines(None, complete_count(rows), "importances")
-    else:
-        lines += ["Multi-objective study: no single ranking of parameters (see the Pareto front)."]
+    lines += _importance_lines(
+        importance_rows, single=len(study.directions) == 1, complete=complete_count(rows)
+    )
     if best_config:
         lines += [
             "",
@@ -236,6 +232,40 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
     write_text(sweep_dir / "summary.tex", "\n".join(tables))
     write_text(sweep_dir / "summary.md", "\n".join(lines) + "\n")
     images = plots(study, sweep_dir)
+    _log_run(
+        logger,
+        study,
+        sweep_dir,
+        rows,
+        images,
+        summary={
+            "best/number": best[0].number if best else None,
+            "best/values": list(best[0].values) if best else None,
+            **({f"selection/{k}": v for k, v in correlation.items()} if correlation else {}),
+            **{f"importance/{k}": v for k, v in ranking.items()},
+            "states": states,
+        },
+    )
+    return {
+        "best": best,
+        "importances": ranking,
+        "states": states,
+        "best_config": best_config,
+        "selection": correlation,
+    }
+
+
+def _importance_lines(importance_rows: list[list[str]], *, single: bool, complete: int) -> list[str]:
+    lines = ["", "## Parameter importances (fANOVA)", ""]
+    if importance_rows:
+        return lines + markdown_table(["parameter", "importance"], importance_rows)
+    if single:
+        return lines + ranking_lines(None, complete, "importances")
+    return lines + ["Multi-objective study: no single ranking of parameters (see the Pareto front)."]
+
+
+def _log_run(logger, study: optuna.Study, sweep_dir: Path, rows, images: list[Path], *, summary) -> None:
+    """The study's summary run: the trials table, the plots and the summary figures."""
     with logger.start(
         run_dir=sweep_dir,
         name=f"{study.study_name}-summary",  # the logger's own name (the driver sets the same) wins
@@ -245,22 +275,7 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
         logger.log_table("sweep/trials", columns, [[r[c] for c in columns] for r in rows])
         for path in images:
             logger.log_image(f"sweep/{path.stem}", path)
-        logger.log_summary(
-            {
-                "best/number": best[0].number if best else None,
-                "best/values": list(best[0].values) if best else None,
-                **({f"selection/{k}": v for k, v in correlation.items()} if correlation else {}),
-                **{f"importance/{k}": v for k, v in ranking.items()},
-                "states": states,
-            }
-        )
-    return {
-        "best": best,
-        "importances": ranking,
-        "states": states,
-        "best_config": best_config,
-        "selection": correlation,
-    }
+        logger.log_summary(summary)
 
 
 def _selection_text(rows: list[dict[str, Any]]) -> str:
