@@ -116,6 +116,8 @@ def read_run(run_dir: str | Path, *, wait_s: float = 30.0) -> dict[str, Any]:
         elif kind == "summary":
             for item in record.summary.update:
                 summary[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
+        elif kind == "artifact":
+            run_info.setdefault("artifacts", []).append(record.artifact.name)
         elif kind == "exit":
             run_info["exit_code"] = record.exit.exit_code
     return {"run": run_info, "config": config, "history": history, "summary": summary}
