@@ -270,14 +270,24 @@ def _numeric(values: list[Any]) -> bool:
 
 
 def plot(summary: list[dict[str, Any]], factors: list[str], path: Path, title: str) -> Path:
+    """`cells_figure` written as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawn = cells_figure(summary, factors, title)
+    atomic_write(path, lambda p: drawn.savefig(p, dpi=110, format="png"), suffix=".png")
+    plt.close(drawn)
+    return path
+
+
+def cells_figure(summary: list[dict[str, Any]], factors: list[str], title: str):
     """Mean test macro-F1 with its 95% interval (within [0, 1]; none for one seed).
 
     A numeric last factor (e.g. `synth.ratio`) gives an ablation curve: that factor on the x
     axis, one line per combination of the others. Otherwise one point per combination.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     metric = TEST_MACRO_F1
@@ -328,6 +338,4 @@ def plot(summary: list[dict[str, Any]], factors: list[str], path: Path, title: s
     axis.set_title(title)
     axis.grid(alpha=0.3)
     figure.tight_layout()
-    atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"), suffix=".png")
-    plt.close(figure)
-    return path
+    return figure

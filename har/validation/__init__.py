@@ -23,6 +23,7 @@ __all__, __getattr__, __dir__ = har.public(
         "fold_scores": "paired",
         "compare": "paired",
         "plot_paired": "paired:plot",
+        "paired_figure": "paired:figure",
         "spearman_interval": "stats",
         "paired_interval": "stats",
         "corrected_paired_interval": "stats",

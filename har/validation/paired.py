@@ -103,19 +103,29 @@ def _differences(index, position, level, reference, other) -> tuple[list[float],
 
 
 def plot(results: list[dict[str, Any]], path: Path, title: str) -> Path:
-    """Each level's mean val difference from its reference, with the 95% interval.
-
-    The axis stays within [-1, 1], the range a difference of two scores can take.
-    """
+    """`figure` written as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    drawn = figure(results, title)
+    atomic_write(path, lambda p: drawn.savefig(p, dpi=110, format="png"), suffix=".png")
+    plt.close(drawn)
+    return path
+
+
+def figure(results: list[dict[str, Any]], title: str):
+    """Each level's mean val difference from its reference, with the 95% interval (a notebook shows it).
+
+    The axis stays within [-1, 1], the range a difference of two scores can take.
+    """
+    import matplotlib.pyplot as plt
+
     figure, axis = plt.subplots(figsize=(7, 1.2 + 0.45 * max(1, len(results))))
     for row_number, row in enumerate(results):
         low, high = row["val_diff_low"], row["val_diff_high"]
-        if low is not None and low == low:  # an interval (at least two pairs; None or NaN from a csv)
+        if low is not None:  # an interval: at least two pairs
             axis.plot([low, high], [row_number, row_number], color="tab:blue")
         axis.plot([row["val_diff"]], [row_number], "o", color="tab:blue")
     axis.axvline(0, color="grey", linewidth=1)
@@ -132,6 +142,4 @@ def plot(results: list[dict[str, Any]], path: Path, title: str) -> Path:
     axis.set_title(title)
     axis.grid(alpha=0.3, axis="x")
     figure.tight_layout()
-    atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"), suffix=".png")
-    plt.close(figure)
-    return path
+    return figure
