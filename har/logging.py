@@ -8,6 +8,7 @@ raises (with a non-zero exit code, so the dashboard shows it failed).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ class NullLogger:
 
     run_id: str | None = None
     run_dir: Path | None = None
+    name: str | None = None  # the run's name when its caller set one (`logger.name`)
+    group: str | None = None  # the study or ablation the run belongs to (`logger.group`)
 
     def __init__(self, **settings: Any) -> None:
         del settings
@@ -76,8 +79,18 @@ def point_wandb_inside(run_dir: Path) -> Path:
     return base / "wandb"
 
 
+def artifact_name(text: str) -> str:
+    """`text` as a W&B artifact name (letters, digits, '-', '_' and '.' only)."""
+    return re.sub(r"[^\w.-]", "-", text)
+
+
 class WandbLogger(NullLogger):
-    """One W&B run. Args mirror `wandb.init`; `mode` defaults to offline."""
+    """One W&B run. Args mirror `wandb.init`; `mode` defaults to offline.
+
+    `name`, when set, wins over the name `start` is given (a run folder's name): sweeps and
+    ablations name their runs after the study and the trial or cell, so a dashboard reads
+    `<study>-trial-3` and `<study>-trial-3-refit` rather than `0003` twice.
+    """
 
     def __init__(
         self,
@@ -85,6 +98,7 @@ class WandbLogger(NullLogger):
         project: str = "har",
         entity: str | None = None,
         mode: str = "offline",
+        name: str | None = None,
         group: str | None = None,
         job_type: str = "train",
         tags: list[str] | None = None,
@@ -94,6 +108,7 @@ class WandbLogger(NullLogger):
             project=project, entity=entity, mode=mode, group=group, job_type=job_type, tags=list(tags or [])
         )
         self.log_checkpoint = log_checkpoint
+        self.name, self.group = name, group
         self.run = None
 
     def start(self, *, run_dir: Path, name: str, config: dict[str, Any]) -> WandbLogger:
@@ -103,7 +118,7 @@ class WandbLogger(NullLogger):
         os.environ.setdefault("WANDB_SILENT", "true")
         self.run = wandb.init(
             dir=str(run_dir),
-            name=name,
+            name=self.name or name,
             config=config,
             reinit="create_new",
             settings=wandb.Settings(console="off", silent=True, x_disable_stats=True),
@@ -150,7 +165,7 @@ class WandbLogger(NullLogger):
 
         if type == "model" and not self.log_checkpoint:
             return
-        artifact = wandb.Artifact(name=name, type=type, metadata=metadata or {})
+        artifact = wandb.Artifact(name=artifact_name(name), type=type, metadata=metadata or {})
         if Path(path).is_dir():
             artifact.add_dir(str(path))
         else:

@@ -7,6 +7,7 @@ of this interpreter.
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
@@ -134,6 +135,11 @@ def test_sweep_analysis(study_name, kernel, tiny_study, monkeypatch):
         HAR_STUDY_STORAGE=str(tiny_study),
         HAR_STUDY_NAME=study_name,
     )
+    import optuna
+
+    from har.sweep.best import best_trials
+    from har.sweep.storage import make_storage
+
     objectives = 2 if study_name == "tiny" else 1
     assert len(_outputs(notebook, "plot_optimization_history", "image/png")) >= objectives
     assert len(_outputs(notebook, "plot_parallel_coordinate", "image/png")) == 1
@@ -145,43 +151,53 @@ def test_sweep_analysis(study_name, kernel, tiny_study, monkeypatch):
     # one-objective copy was made trial by trial, without the study's remembered settings
     start = "har-train trainer.epochs=1 data.train_fraction" if study_name == "tiny" else "har-train model="
     assert len(best) == 1 and start in best[0]["data"]["text/html"]
-
-
-def _write_ablation(folder: Path, factor: str, values: list, offset: float) -> None:
-    """results.csv and summary.csv in har-ablate's own format (its grid runner is tested in test_ablate)."""
-    from har.ablate.run import summarise
-    from har.io import write_csv
-
-    rows = [
-        {
-            factor: value,
-            "seed": seed,
-            "test/macro_f1": offset + 0.02 * index + 0.01 * seed,
-            "test/accuracy": offset + 0.02 * index + 0.005 * seed,
-        }
-        for index, value in enumerate(values)
-        for seed in (0, 1, 2)
-    ]
-    write_csv(folder / "results.csv", rows)
-    write_csv(folder / "summary.csv", summarise(rows, [factor], [0, 1, 2]))
+    # the final model's test figure is the one trials.csv holds (the refit's, read from its run folder)
+    refit = [r for r in csv.DictReader((tiny_study.parent / "trials.csv").open()) if r["test/macro_f1"]]
+    best_numbers = {
+        t.number
+        for t in best_trials(optuna.load_study(study_name=study_name, storage=make_storage(None, tiny_study)))
+    }
+    for row in refit:
+        if int(row["number"]) in best_numbers:
+            assert f"{float(row['test/macro_f1']):.6f}" in best[0]["data"]["text/html"]
 
 
 @pytest.mark.slow
-def test_ablation(kernel, tmp_path, monkeypatch):
-    _write_ablation(tmp_path / "augmentation", "augment", ["none", "light", "strong"], 0.8)
-    _write_ablation(tmp_path / "vae_ratio", "synth.ratio", [0.0, 0.5, 1.0], 0.85)
-    notebook = _execute(
-        "ablation",
-        kernel,
-        monkeypatch,
-        HAR_ABLATION_DIR=str(tmp_path / "augmentation"),
-        HAR_VAE_RATIO_DIR=str(tmp_path / "vae_ratio"),
+def test_ablation_shows_only_the_given_ablation_and_its_paired_table(
+    kernel, tmp_path, session_cache, monkeypatch
+):
+    """A fresh one-seed ablation, named by a path relative to where Jupyter was started."""
+    from har.ablate.run import run_ablation
+    from har.config import compose
+
+    root = run_ablation(
+        compose(
+            "ablate",
+            [
+                f"paths.output_dir={tmp_path / 'mine'}",
+                f"paths.cache_dir={session_cache}",
+                "name=mine",
+                "factors={augment:[none,light]}",
+                "seeds=[0]",
+                'overrides=["trainer.epochs=1","data.train_fraction=0.1","model.build.width=8",'
+                '"validation.k=2","logger=none"]',
+            ],
+        )
     )
-    for marker in ("load(ABLATION_DIR)", "load(VAE_RATIO_DIR)"):
-        assert len(_outputs(notebook, marker, "image/png")) == 1
-        (table,) = _outputs(notebook, marker, "text/html")
-        assert table["data"]["text/html"].count(" ± ") == 6  # 3 rows x 2 metrics
-    assert "0.830 ± 0.010 [0.805, 0.855]" in _text(notebook)  # light: mean, std, t-interval
+    notebook = _execute("ablation", kernel, monkeypatch, PWD=str(tmp_path), HAR_ABLATION_DIR="mine")
+    text = _text(notebook)
+    assert "nan" not in text and "no second ablation to show (not given)" in text
+    # every figure of the ablation's own tables (cells and pairs), as its summary.md has them
+    rows = [line for line in (root / "summary.md").read_text().splitlines() if line.startswith("| ")]
+    assert len(rows) == 5  # the cell table (header, two cells) and the paired table (header, one pair)
+    for line in rows:
+        for cell in line.strip(" |").split(" | "):
+            assert cell.strip() in text, cell
+    mine = "show(ABLATION_DIR"
+    assert len(_outputs(notebook, mine, "text/html")) == 2  # the cell table and the paired table
+    assert "[95%]" in _outputs(notebook, mine, "text/html")[1]["data"]["text/html"]
+    assert len(_outputs(notebook, mine, "image/png")) == 2  # cells and pairs
+    assert _outputs(notebook, "show(SECOND_DIR", "text/html") == []
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from har import validation
 from har.data.dataset import Normaliser, load_windows
 from har.training.baseline import sensor_triads, window_features
 from har.validation.paired import compare
-from har.validation.stats import paired_interval, spearman_interval
+from har.validation.stats import corrected_paired_interval, paired_interval, spearman_interval, t_interval
 
 
 @pytest.mark.parametrize("source", ["watch", "hapt"])
@@ -157,7 +157,7 @@ def test_paired_comparison_pairs_by_seed_and_fold_and_others():
                     for f in (1, 2, 3)
                 ]
                 rows.append({"model": model, "augment": augment, "seed": seed, "folds": folds})
-    result = compare(rows, ["model", "augment"], {"model": "cnn", "augment": "none"})
+    result = compare(rows, ["model", "augment"], {"model": "cnn", "augment": "none"}, test_train_ratio=0.5)
     light = [r for r in result if r["factor"] == "augment"]
     assert [r["others"] for r in light] == ["model=cnn", "model=dscnn"]
     for row in light:
@@ -167,7 +167,7 @@ def test_paired_comparison_pairs_by_seed_and_fold_and_others():
             and row["test_diff"] == pytest.approx(0.05)
         )
         assert row["val_diff_low"] == pytest.approx(0.05) and row["val_diff_high"] == pytest.approx(0.05)
-    assert paired_interval([0.1, 0.3])[1] < 0.1
+    assert paired_interval([0.1, 0.3]).low < 0.1
 
 
 # The fold plans of the built-in datasets, recorded on commit 9629c21 (before the plan check and
@@ -245,3 +245,39 @@ def test_a_fold_plan_without_a_class_in_train_is_refused_before_any_training(com
         validation.check(
             compose_train("validation=subject_kfold", "validation.single_subject_classes=keep").validation
         )
+
+
+def test_the_corrected_interval_widens_when_the_same_folds_are_reused():
+    # 3 folds x 3 seeds, the same partitions each seed: a fold's training subjects overlap (ratio 1/2)
+    differences = [0.02, 0.05, 0.01, 0.03, 0.04, 0.02, 0.06, 0.00, 0.03]
+    naive = paired_interval(differences)
+    corrected = corrected_paired_interval(differences, test_train_ratio=0.5)
+    assert corrected.mean == pytest.approx(naive.mean)
+    assert naive.low > 0 and corrected.low < 0  # the naive interval sees a difference; it is not there
+    # the variance grows by (1/J + ratio) / (1/J): the half-width by sqrt(1 + J * ratio)
+    widening = (corrected.high - corrected.low) / (naive.high - naive.low)
+    assert widening == pytest.approx((1 + 9 * 0.5) ** 0.5)
+    assert "Nadeau" in corrected.method
+
+
+def test_too_few_values_give_a_reason_not_nan_and_intervals_stay_in_range():
+    one = corrected_paired_interval([0.04], test_train_ratio=0.5)
+    assert one.low is None and one.high is None and "one pair" in one.note
+    assert one.text(signed=True) == "+0.040 (one pair: no interval, too few pairs to say anything)"
+    assert t_interval([0.9]).low is None
+    high = t_interval([0.99, 0.97, 1.0])  # a mean score near the top: the bound stops at 1
+    assert high.high == 1.0 and high.low < high.mean
+    wide = corrected_paired_interval([0.9, -0.8, 0.95, -0.9], test_train_ratio=1.0)
+    assert wide.low == -1.0 and wide.high == 1.0
+
+
+def test_booktabs_escapes_what_latex_would_read_as_commands():
+    from har.validation import booktabs
+
+    text = booktabs(
+        ["factor", "val macro-F1"], [["synth.ratio_x", "0.800 ± 0.010 [0.780, 0.820]"], ["a&b #1 50%", "–"]]
+    )
+    assert "\\toprule" in text and "\\midrule" in text and "\\bottomrule" in text
+    assert "synth.ratio\\_x & 0.800 $\\pm$ 0.010 [0.780, 0.820] \\\\" in text
+    assert "a\\&b \\#1 50\\% & -- \\\\" in text
+    assert "\\begin{tabular}{lr}" not in text and "\\begin{tabular}{ll}" in text

@@ -96,6 +96,7 @@ def read_run(run_dir: str | Path, *, wait_s: float = 30.0) -> dict[str, Any]:
         if kind == "run":
             run_info = {
                 "id": record.run.run_id,
+                "name": record.run.display_name,
                 "group": record.run.run_group,
                 "job_type": record.run.job_type,
                 "project": record.run.project,
@@ -115,6 +116,8 @@ def read_run(run_dir: str | Path, *, wait_s: float = 30.0) -> dict[str, Any]:
         elif kind == "summary":
             for item in record.summary.update:
                 summary[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
+        elif kind == "artifact":
+            run_info.setdefault("artifacts", []).append(record.artifact.name)
         elif kind == "exit":
             run_info["exit_code"] = record.exit.exit_code
     return {"run": run_info, "config": config, "history": history, "summary": summary}

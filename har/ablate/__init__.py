@@ -14,7 +14,8 @@ __all__, __getattr__, __dir__ = har.public(
     __name__,
     {
         "run_ablation": "run",
-        "summarise": "run",
-        "interval": "run",
+        "summarise": "report",
+        "write_report": "report",
+        "load_report": "report:load",
     },
 )

@@ -3,12 +3,11 @@
     har-ablate name=augmentation 'factors={augment:[none,light,strong,um2017]}' 'seeds=[0,1,2]'
 
 Every run is judged by `validation` (default `subject_kfold`: k subject folds, no refit), so
-each cell has k x seeds validation scores. Writes, under the ablation folder: `results.csv`
-(one row per run), `summary.csv` and `summary.md` (mean, std and a 95% t-interval per factor
-combination, with the seeds and the split), `paired.csv` (every level against the reference
-level: the mean difference of fold validation scores, paired over folds x seeds, and its 95%
-interval; the paired test difference beside it, for reading), `ablation.png` and `paired.png`.
-W&B runs share `group=<name>`. A finished cell is not run again when the command is repeated.
+each cell has k x seeds validation scores. The report (`har.ablate.report`) writes, under the
+ablation folder, `results.csv`, the cell table and the paired table (every level against the
+reference level, paired over folds x seeds, with the corrected resampled t interval) as csv,
+Markdown and LaTeX, and their plots. W&B runs share `group=<name>`, one per cell and seed and
+one summary run. A finished cell is not run again when the command is repeated.
 """
 
 from __future__ import annotations
@@ -17,17 +16,14 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from omegaconf import DictConfig, OmegaConf
-from scipy import stats
 
 from har import validation
+from har.ablate.report import write_report
 from har.config import ConfigError, check_experiment, check_override_sets, compose, override_key
-from har.io import atomic_write, write_csv, write_text
 from har.metrics import TEST_ACCURACY, TEST_MACRO_F1, VAL_MACRO_F1, fold_models_of
 from har.training import RunFolder
-from har.validation import compare, fold_scores
-from har.validation import plot_paired as plot_paired
+from har.validation import fold_scores
 
 METRICS = (TEST_MACRO_F1, TEST_ACCURACY, VAL_MACRO_F1, "seconds")
 
@@ -42,16 +38,6 @@ def _cell_name(cell: dict[str, Any], seed: int) -> str:
     # no '=' or '/': the name becomes part of a path passed as a Hydra override
     parts = [f"{key.split('.')[-1]}-{value}" for key, value in cell.items()]
     return "_".join(parts + [f"seed-{seed}"]).replace("/", "-").replace("=", "-")
-
-
-def interval(values: list[float], confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean, sample std, and the half-width of a t confidence interval."""
-    array = np.asarray(values, dtype=float)
-    if len(array) < 2:
-        return float(array.mean()), float("nan"), float("nan")
-    std = float(array.std(ddof=1))
-    half = float(stats.t.ppf((1 + confidence) / 2, len(array) - 1) * std / np.sqrt(len(array)))
-    return float(array.mean()), std, half
 
 
 def run_ablation(cfg: DictConfig) -> Path:
@@ -80,7 +66,7 @@ def run_ablation(cfg: DictConfig) -> Path:
         else:
             print(f"[{number}/{total}] {_cell_name(cell, seed)}: done before, reusing", flush=True)
         rows.append(_row(cell, seed, RunFolder(run_dir).read_metrics(), run_dir))
-    _report(cfg, root, rows, factors)
+    write_report(cfg, root, rows, list(factors), _reference(cfg, factors))
     return root
 
 
@@ -95,6 +81,7 @@ def _run_overrides(cfg: DictConfig, cell: dict[str, Any], seed: int, run_dir: Pa
         f"paths.output_dir={run_dir}",
         f"paths.cache_dir={cfg.paths.cache_dir}",
     ]
+    overrides.append(f"logger.name={cfg.name}-{_cell_name(cell, seed)}")  # W&B: the ablation's cell and seed
     if cfg.logger_group:
         overrides += [f"logger.group={cfg.name}", "logger.job_type=ablation"]
     return overrides
@@ -138,160 +125,3 @@ def _row(cell: dict[str, Any], seed: int, metrics: dict[str, Any], run_dir: Path
         "seconds": metrics["seconds"],
     }
     return {**cell, "seed": seed, **figures, "folds": fold_scores(metrics), "run": str(run_dir)}
-
-
-def _report(cfg: DictConfig, root: Path, rows: list[dict[str, Any]], factors: dict[str, list[Any]]) -> None:
-    """results.csv, summary.csv/.md, paired.csv and the two plots."""
-    names = list(factors)
-    write_csv(root / "results.csv", [{k: v for k, v in r.items() if k != "folds"} for r in rows])
-    summary = summarise(rows, names, cfg.seeds)
-    write_csv(root / "summary.csv", summary)
-    paired = compare(rows, names, _reference(cfg, factors))
-    write_csv(root / "paired.csv", paired)
-    metrics = RunFolder(rows[0]["run"]).read_metrics()
-    text = _markdown(cfg.name, summary, names, cfg.seeds, metrics["subjects"], cfg.validation)
-    write_text(root / "summary.md", text + _paired_markdown(paired))
-    plot(summary, names, root / "ablation.png", cfg.name)
-    if paired:
-        plot_paired(paired, root / "paired.png", f"{cfg.name}: paired against the reference")
-    print((root / "summary.md").read_text())
-
-
-def summarise(rows: list[dict[str, Any]], factors: list[str], seeds: list[int]) -> list[dict[str, Any]]:
-    """Mean, std and 95% interval per factor combination, in the order the grid ran them."""
-    groups: dict[tuple, list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row[f] for f in factors), []).append(row)
-    summary = []
-    for key, group in groups.items():
-        entry: dict[str, Any] = dict(zip(factors, key))
-        entry["n_seeds"] = len(group)
-        for metric in (VAL_MACRO_F1, TEST_MACRO_F1, TEST_ACCURACY):
-            if any(metric not in r for r in group):
-                continue
-            mean, std, half = interval([r[metric] for r in group])
-            entry.update({f"{metric} mean": mean, f"{metric} std": std, f"{metric} ci95": half})
-        summary.append(entry)
-    return summary
-
-
-def _markdown(
-    name: str, summary: list[dict[str, Any]], factors: list[str], seeds: list[int], split: dict, method: str
-) -> str:
-    if method == "holdout":
-        judged = f"holdout: train {' '.join(split['train'])}, val {' '.join(split['val'])}"
-        test = "test from the best checkpoint"
-    else:
-        judged = (
-            f"{len(split['folds'])} subject folds over {' '.join(split['train'])} (val = mean over folds)"
-        )
-        test = "test = mean of the fold models' test scores"
-    lines = [
-        f"# Ablation `{name}`",
-        "",
-        f"Seeds {list(seeds)}; split by subject, test subjects {' '.join(split['test'])}; {judged}; {test}. "
-        "Mean ± std over seeds, [95% t-interval].",
-        "",
-        "| " + " | ".join(factors) + " | n | val macro-F1 | test macro-F1 | test accuracy |",
-        "| " + " | ".join("---" for _ in factors) + " | --- | --- | --- | --- |",
-    ]
-    for entry in summary:
-        cells_text = []
-        for metric in (VAL_MACRO_F1, TEST_MACRO_F1, TEST_ACCURACY):
-            if f"{metric} mean" not in entry:
-                cells_text.append("–")
-                continue
-            mean, std, half = entry[f"{metric} mean"], entry[f"{metric} std"], entry[f"{metric} ci95"]
-            if entry["n_seeds"] < 2:  # one seed has no spread: the paired table below has the intervals
-                cells_text.append(f"{mean:.3f}")
-                continue
-            cells_text.append(f"{mean:.3f} ± {std:.3f} [{mean - half:.3f}, {mean + half:.3f}]")
-        lines.append(
-            "| "
-            + " | ".join(str(entry[f]) for f in factors)
-            + f" | {entry['n_seeds']} | "
-            + " | ".join(cells_text)
-            + " |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _paired_markdown(paired: list[dict[str, Any]]) -> str:
-    if not paired:
-        return ""
-    lines = [
-        "",
-        "## Paired against the reference level",
-        "",
-        "Difference of validation macro-F1, paired over folds x seeds (everything else equal), "
-        "with its 95% t-interval; an interval that excludes 0 is a difference the protocol can "
-        "see. The paired test difference is for reading only.",
-        "",
-        "| factor | level | reference | others | pairs | val difference [95%] | test difference |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in paired:
-        test = "–" if row["test_diff"] is None else f"{row['test_diff']:+.3f}"
-        lines.append(
-            f"| {row['factor']} | {row['level']} | {row['reference']} | {row['others'] or '–'} | {row['pairs']} | "
-            f"{row['val_diff']:+.3f} [{row['val_diff_low']:+.3f}, {row['val_diff_high']:+.3f}] | {test} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _numeric(values: list[Any]) -> bool:
-    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-
-
-def plot(summary: list[dict[str, Any]], factors: list[str], path: Path, title: str) -> Path:
-    """Mean test macro-F1 with 95% intervals.
-
-    A numeric last factor (e.g. `synth.ratio`) gives an ablation curve: that factor on the x
-    axis, one line per combination of the others. Otherwise one point per combination.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    def half(entry: dict[str, Any]) -> float:
-        return 0.0 if np.isnan(entry["test/macro_f1 ci95"]) else entry["test/macro_f1 ci95"]
-
-    figure, axis = plt.subplots(figsize=(max(5, 0.9 * len(summary) + 2), 4))
-    *others, last = factors
-    if _numeric([entry[last] for entry in summary]):
-        lines: dict[tuple, list[dict[str, Any]]] = {}
-        for entry in summary:
-            lines.setdefault(tuple(entry[f] for f in others), []).append(entry)
-        for key, entries in lines.items():
-            entries = sorted(entries, key=lambda e: e[last])
-            label = ", ".join(f"{f.split('.')[-1]}={v}" for f, v in zip(others, key)) or None
-            axis.errorbar(
-                [e[last] for e in entries],
-                [e["test/macro_f1 mean"] for e in entries],
-                yerr=[half(e) for e in entries],
-                fmt="o-",
-                capsize=4,
-                label=label,
-            )
-        axis.set_xlabel(last)
-        if others:
-            axis.legend(fontsize=8)
-    else:
-        labels = [", ".join(str(entry[f]) for f in factors) for entry in summary]
-        axis.errorbar(
-            range(len(labels)),
-            [entry["test/macro_f1 mean"] for entry in summary],
-            yerr=[half(entry) for entry in summary],
-            fmt="o",
-            capsize=5,
-        )
-        axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
-        axis.set_xlabel(", ".join(factors))
-    axis.set_ylabel("test macro-F1 (mean, 95% CI)")
-    axis.set_title(title)
-    axis.grid(alpha=0.3)
-    figure.tight_layout()
-    atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"), suffix=".png")
-    plt.close(figure)
-    return path

@@ -262,4 +262,5 @@ def _log(cfg: DictConfig, bundle: Path, reports: list[evaluate.VariantReport], s
                 )
             }
         )
-        logger.log_artifact(bundle, name=f"bundle-{bundle.parent.name}", type="model")
+        # one artifact per study (its W&B group) or per exported run, not `bundle-export` for all
+        logger.log_artifact(bundle, name=f"bundle-{cfg.study or logger.group or source.name}", type="model")

@@ -31,7 +31,7 @@ from har.config import (
 )
 from har.io import write_text
 from har.sweep.best import best_trials, pick
-from har.sweep.objective import refit_trial
+from har.sweep.objective import refit_trial, study_logger
 from har.sweep.placement import plan_workers
 from har.sweep.pool import WorkerPool
 from har.sweep.progress import Progress
@@ -178,7 +178,10 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     stopped = streak >= cfg.sweep.max_config_errors
     if cfg.sweep.refit == "best" and not stopped and (best := best_trials(study)):
         refit_trial(pick(best, int(cfg.sweep.pareto_index)), worker_cfg)
-    summary = summarise(study, sweep_dir, instantiate(cfg.logger, "logger"))
+    summary_logger = OmegaConf.merge(
+        cfg.logger, study_logger(cfg, job_type=cfg.logger.job_type, name=f"{cfg.sweep.study}-summary")
+    )
+    summary = summarise(study, sweep_dir, instantiate(summary_logger, "logger"))
     print((sweep_dir / "summary.md").read_text(), flush=True)
     if stopped:
         raise ConfigError(
@@ -225,8 +228,10 @@ def _export_best(cfg: DictConfig, best: list[FrozenTrial]) -> Path | None:
             *cfg.sweep.export_overrides,
         ],
     )
-    export_cfg.logger = cfg.logger
-    export_cfg.logger.job_type = "export"
+    # the study's group and name; its bundle artifact is `bundle-<study>` (one artifact per study)
+    export_cfg.logger = OmegaConf.merge(
+        cfg.logger, study_logger(cfg, job_type="export", name=f"{cfg.sweep.study}-export")
+    )
     return export(export_cfg).bundle
 
 

@@ -60,8 +60,16 @@ def _tflite_objectives(run_dir: Path) -> dict[str, float]:
     return {"tflite/latency_ms": p50, "tflite/size_kb": len(content) / 1024}
 
 
-def trial_config(cfg: DictConfig, overrides: list[str], run_dir: Path, *, job_type: str) -> DictConfig:
+def study_logger(cfg: DictConfig, *, job_type: str, name: str) -> dict[str, Any]:
+    """The W&B settings of one run of the study: its group (the study), job type and name."""
+    return {"group": cfg.sweep.study if cfg.sweep.logger_group else None, "job_type": job_type, "name": name}
+
+
+def trial_config(
+    cfg: DictConfig, overrides: list[str], run_dir: Path, *, job_type: str, name: str
+) -> DictConfig:
     """The train config of a trial: the sweep's train overrides, then the trial's own."""
+    logger = study_logger(cfg, job_type=job_type, name=name)
     return compose(
         "train",
         [
@@ -70,8 +78,7 @@ def trial_config(cfg: DictConfig, overrides: list[str], run_dir: Path, *, job_ty
             f"paths.root={cfg.paths.root}",
             f"paths.output_dir={run_dir}",
             f"paths.cache_dir={cfg.paths.cache_dir}",
-            f"logger.group={cfg.sweep.study}" if cfg.sweep.logger_group else "logger.group=null",
-            f"logger.job_type={job_type}",
+            *(f"logger.{key}={'null' if value is None else value}" for key, value in logger.items()),
         ],
     )
 
@@ -88,7 +95,8 @@ def refit_trial(trial: optuna.trial.FrozenTrial, cfg: DictConfig) -> dict[str, A
     if trial.user_attrs.get("validation", "holdout") == "holdout" or TEST_MACRO_F1 in trial.user_attrs:
         return None  # also a dry run's trial: it has no run folder
     run_dir = Path(trial.user_attrs["run_dir"])
-    train_cfg = trial_config(cfg, list(trial.user_attrs["overrides"]), run_dir, job_type="refit")
+    name = f"{cfg.sweep.study}-trial-{trial.number}-refit"  # its own W&B run, not the trial's name again
+    train_cfg = trial_config(cfg, list(trial.user_attrs["overrides"]), run_dir, job_type="refit", name=name)
     train_cfg.validation.refit = True
     print(f"refit of the best trial {trial.number} on every non-test subject -> {run_dir}", flush=True)
     return train(train_cfg).metrics
@@ -108,7 +116,9 @@ def run_trial(
     run_dir = sweep_dir / "trials" / f"{trial.number:04d}"
     trial.set_user_attr("overrides", overrides)
     trial.set_user_attr("run_dir", str(run_dir))
-    train_cfg = trial_config(cfg, overrides, run_dir, job_type="trial")
+    train_cfg = trial_config(
+        cfg, overrides, run_dir, job_type="trial", name=f"{cfg.sweep.study}-trial-{trial.number}"
+    )
     if train_cfg.validation.name != "holdout" and cfg.sweep.refit == "best":
         train_cfg.validation.refit = False  # folds only; the sweep refits its best trial
     objectives = list(cfg.sweep.objectives)
@@ -123,8 +133,8 @@ def run_trial(
         if not single or monitor not in metrics:
             return
         trial.report(metrics[monitor], step)
-        if trial.should_prune():
-            raise RunPruned(step, "fold" if by_fold else "epoch")
+        if trial.should_prune():  # the study records this last value for the pruned trial: so does its run
+            raise RunPruned(step, "fold" if by_fold else "epoch", {monitor: metrics[monitor]})
 
     hooks = {"fold_hooks": [report]} if by_fold else {"epoch_hooks": [report]}
     started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""What a finished sweep leaves behind: trials table, best config, summary, plots, W&B run."""
+"""What a finished sweep leaves behind: trials table, best config, summary (Markdown and LaTeX),
+plots, and the study's summary run in W&B."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from har.io import atomic_write, write_csv, write_text
 from har.metrics import TEST_MACRO_F1, VAL_MACRO_F1, baseline_of, cv_std_of, fold_models_of
 from har.sweep.best import best_trials
 from har.sweep.settings import train_overrides_of
+from har.sweep.verdicts import baseline_table, ranking_lines, test_figure
 from har.training import RunFolder
-from har.validation import spearman_interval
+from har.validation import MIN_TRIALS_FOR_RANKING, booktabs, markdown_table, spearman_interval
 
 
 def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
@@ -36,7 +38,7 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
                 "validation": trial.user_attrs.get("validation", None),
                 "cv_std": trial.user_attrs.get(cv_std_of(VAL_MACRO_F1), None),
                 fold_models_of(TEST_MACRO_F1): trial.user_attrs.get(fold_models_of(TEST_MACRO_F1), None),
-                TEST_MACRO_F1: _test_figure(trial, TEST_MACRO_F1),
+                TEST_MACRO_F1: test_figure(trial, TEST_MACRO_F1),
                 baseline_of(VAL_MACRO_F1): trial.user_attrs.get(baseline_of(VAL_MACRO_F1), None),
                 baseline_of(TEST_MACRO_F1): trial.user_attrs.get(baseline_of(TEST_MACRO_F1), None),
                 fold_models_of(baseline_of(TEST_MACRO_F1)): trial.user_attrs.get(
@@ -57,21 +59,16 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
     return rows
 
 
-def _test_figure(trial: FrozenTrial, key: str) -> float | None:
-    """A trial's test figure; for a trial refit after the sweep, read from its run folder."""
-    if key in trial.user_attrs:
-        return trial.user_attrs[key]
-    folder = RunFolder(trial.user_attrs.get("run_dir", ""))
-    if trial.state == TrialState.COMPLETE and folder.metrics.is_file():
-        return folder.read_metrics().get(key)
-    return None
+def complete_count(rows: list[dict[str, Any]]) -> int:
+    return sum(1 for r in rows if r["state"] == "COMPLETE")
 
 
 def selection_vs_test(rows: list[dict[str, Any]], value: str) -> dict[str, Any] | None:
     """Spearman's rank correlation of the selection score with test over complete trials.
 
     Test is the fold models' mean test score under cross-validation (less noisy than one
-    training), else the trial's own test score; read, never used to choose.
+    training), else the trial's own test score; read, never used to choose. None below
+    `MIN_TRIALS_FOR_RANKING` trials with both figures: so few ranks say nothing.
     """
     complete = [r for r in rows if r["state"] == "COMPLETE" and r[value] is not None]
     measure = (
@@ -80,7 +77,7 @@ def selection_vs_test(rows: list[dict[str, Any]], value: str) -> dict[str, Any] 
         else TEST_MACRO_F1
     )
     pairs = [(r[value], r[measure]) for r in complete if r[measure] is not None]
-    if len(pairs) < 3:
+    if len(pairs) < MIN_TRIALS_FOR_RANKING:
         return None
     rho, low, high = spearman_interval([p[0] for p in pairs], [p[1] for p in pairs])
     return {"spearman": rho, "low": low, "high": high, "trials": len(pairs), "test": measure}
@@ -129,6 +126,9 @@ def _fanova() -> optuna.importance.FanovaImportanceEvaluator:
 
 
 def importances(study: optuna.Study) -> dict[str, float]:
+    """fANOVA importances; empty below `MIN_TRIALS_FOR_RANKING` complete trials (too few to rank)."""
+    if len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) < MIN_TRIALS_FOR_RANKING:
+        return {}
     try:
         return optuna.importance.get_param_importances(study, evaluator=_fanova())
     except (RuntimeError, ValueError, ZeroDivisionError):  # too few trials, or a one-point space
@@ -150,6 +150,8 @@ def plots(study: optuna.Study, sweep_dir: Path) -> list[Path]:
         "history": optuna_plots.plot_optimization_history,
         "importances": functools.partial(optuna_plots.plot_param_importances, evaluator=_fanova()),
     }
+    if len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) < MIN_TRIALS_FOR_RANKING:
+        del makers["importances"]  # summary.md says why
     if len(study.directions) > 1:
         makers = {"pareto_front": optuna_plots.plot_pareto_front}
     for name, make in makers.items():
@@ -183,6 +185,8 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
     states = {state.name: sum(1 for r in rows if r["state"] == state.name) for state in TrialState}
     names = study.metric_names or ["objective"]
     correlation = selection_vs_test(rows, f"value/{names[0]}") if len(names) == 1 else None
+    best_rows = _best_table(best, names)
+    baseline = baseline_table(study, best[0]) if best else None
     lines = [
         f"# Sweep `{study.study_name}`",
         "",
@@ -190,9 +194,18 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
         f"Objective(s): {', '.join(f'{n} ({d.name.lower()})' for n, d in zip(names, study.directions))}. "
         f"{_selection_text(rows)} Test figures are reported, never used to choose.",
         "",
-        *_best_table(best, names),
-        *_selection_lines(correlation, best),
+        "## Best" + (" (Pareto front)" if len(best) > 1 else ""),
+        "",
+        *markdown_table(*best_rows),
+        "",
+        _FIGURES,
+        "",
+        "## Selection score vs test",
+        "",
+        *ranking_lines(correlation, complete_count(rows), "rank correlation"),
     ]
+    if baseline:
+        lines += ["", "## Against the baseline", "", *markdown_table(*baseline.table), "", baseline.sentence]
     vae_uses = [r["vae_cache_hit"] for r in rows if r["vae_cache_hit"] is not None]
     if vae_uses:
         lines += [
@@ -200,34 +213,39 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
             f"Synthetic data: {len(vae_uses)} trials used a VAE; {vae_uses.count(False)} trained it, "
             f"{vae_uses.count(True)} loaded it from the VAE cache.",
         ]
-    if ranking:
-        lines += ["", "## Parameter importances (fANOVA)", "", "| parameter | importance |", "|---|---|"]
-        lines += [f"| {k} | {v:.3f} |" for k, v in ranking.items()]
+    importance_rows = [[k, f"{v:.3f}"] for k, v in ranking.items()]
+    lines += _importance_lines(
+        importance_rows, single=len(study.directions) == 1, complete=complete_count(rows)
+    )
     if best_config:
         lines += [
             "",
             f"Best config: `{best_config.name}` (run it again: `{(sweep_dir / 'best_command.txt').read_text().strip()}`).",
         ]
+    tables = [booktabs(*best_rows, caption=f"Sweep {study.study_name}: best trial. {_FIGURES}")]
+    if baseline:
+        tables.append(booktabs(*baseline.table, caption=f"Sweep {study.study_name}: {baseline.sentence}"))
+    if ranking:
+        tables.append(
+            booktabs(["parameter", "importance"], importance_rows, caption="Parameter importances (fANOVA)")
+        )
+    write_text(sweep_dir / "summary.tex", "\n".join(tables))
     write_text(sweep_dir / "summary.md", "\n".join(lines) + "\n")
     images = plots(study, sweep_dir)
-    with logger.start(
-        run_dir=sweep_dir,
-        name=f"sweep-{study.study_name}",
-        config={"study": study.study_name, "trials": len(rows)},
-    ):
-        columns = list(rows[0]) if rows else []
-        logger.log_table("sweep/trials", columns, [[r[c] for c in columns] for r in rows])
-        for path in images:
-            logger.log_image(f"sweep/{path.stem}", path)
-        logger.log_summary(
-            {
-                "best/number": best[0].number if best else None,
-                "best/values": list(best[0].values) if best else None,
-                **({f"selection/{k}": v for k, v in correlation.items()} if correlation else {}),
-                **{f"importance/{k}": v for k, v in ranking.items()},
-                "states": states,
-            }
-        )
+    _log_run(
+        logger,
+        study,
+        sweep_dir,
+        rows,
+        images,
+        summary={
+            "best/number": best[0].number if best else None,
+            "best/values": list(best[0].values) if best else None,
+            **({f"selection/{k}": v for k, v in correlation.items()} if correlation else {}),
+            **{f"importance/{k}": v for k, v in ranking.items()},
+            "states": states,
+        },
+    )
     return {
         "best": best,
         "importances": ranking,
@@ -235,6 +253,29 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
         "best_config": best_config,
         "selection": correlation,
     }
+
+
+def _importance_lines(importance_rows: list[list[str]], *, single: bool, complete: int) -> list[str]:
+    lines = ["", "## Parameter importances (fANOVA)", ""]
+    if importance_rows:
+        return lines + markdown_table(["parameter", "importance"], importance_rows)
+    if single:
+        return lines + ranking_lines(None, complete, "importances")
+    return lines + ["Multi-objective study: no single ranking of parameters (see the Pareto front)."]
+
+
+def _log_run(logger, study: optuna.Study, sweep_dir: Path, rows, images: list[Path], *, summary) -> None:
+    """The study's summary run: the trials table, the plots and the summary figures."""
+    with logger.start(
+        run_dir=sweep_dir,
+        name=f"{study.study_name}-summary",  # the logger's own name (the driver sets the same) wins
+        config={"study": study.study_name, "trials": len(rows)},
+    ):
+        columns = list(rows[0]) if rows else []
+        logger.log_table("sweep/trials", columns, [[r[c] for c in columns] for r in rows])
+        for path in images:
+            logger.log_image(f"sweep/{path.stem}", path)
+        logger.log_summary(summary)
 
 
 def _selection_text(rows: list[dict[str, Any]]) -> str:
@@ -248,57 +289,37 @@ def _cell(value: Any, digits: int = 4) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _best_table(best: list[FrozenTrial], names: list[str]) -> list[str]:
-    lines = [
-        "## Best" + (" (Pareto front)" if len(best) > 1 else ""),
-        "",
-        "| trial | "
-        + " | ".join(names)
-        + " | ± std over folds | test/macro_f1 | fold models' test/macro_f1 | baseline test/macro_f1 | params | overrides |",
-        "|---|" + "---|" * len(names) + "---|---|---|---|---|---|",
+_FIGURES = (
+    "Final model: the refit on every non-test subject (subject k-fold), or the trial's own model (holdout). "
+    "Fold models: the mean test score of the k fold models. Forest: the baseline (a forest on window "
+    "statistics, same windows) trained the same way as the final model."
+)
+
+
+def _best_table(best: list[FrozenTrial], names: list[str]) -> tuple[list[str], list[list[str]]]:
+    columns = [
+        "trial",
+        *names,
+        "± std over folds",
+        "test/macro_f1 (final model)",
+        "test/macro_f1 (fold models)",
+        "forest test/macro_f1 (final)",
+        "params",
+        "overrides",
     ]
+    rows = []
     for trial in best:
         attrs = trial.user_attrs
-        lines.append(
-            f"| {trial.number} | "
-            + " | ".join(f"{v:.4f}" for v in trial.values)
-            + f" | {_cell(attrs.get(cv_std_of(VAL_MACRO_F1)))} | {_cell(_test_figure(trial, TEST_MACRO_F1))} "
-            f"| {_cell(attrs.get(fold_models_of(TEST_MACRO_F1)))} | {_cell(_test_figure(trial, baseline_of(TEST_MACRO_F1)))} "
-            f"| {_test_figure(trial, 'model/params') or ''} | `{' '.join(attrs.get('overrides', []))}` |"
+        rows.append(
+            [
+                str(trial.number),
+                *(f"{v:.4f}" for v in trial.values),
+                _cell(attrs.get(cv_std_of(VAL_MACRO_F1))),
+                _cell(test_figure(trial, TEST_MACRO_F1)),
+                _cell(attrs.get(fold_models_of(TEST_MACRO_F1))),
+                _cell(test_figure(trial, baseline_of(TEST_MACRO_F1))),
+                str(test_figure(trial, "model/params") or ""),
+                f"`{' '.join(attrs.get('overrides', []))}`",
+            ]
         )
-    return lines
-
-
-def _selection_lines(correlation: dict[str, Any] | None, best: list[FrozenTrial]) -> list[str]:
-    """How far the selection score can be trusted, and the baseline the model must beat."""
-    lines = ["", "## Selection score vs test"]
-    if correlation is None:
-        lines += ["", "Fewer than 3 complete trials: no rank correlation yet."]
-    else:
-        lines += [
-            "",
-            f"Spearman's rank correlation of the selection score with {correlation['test']} over "
-            f"{correlation['trials']} complete trials: **{correlation['spearman']:.2f}** "
-            f"(95% bootstrap interval {correlation['low']:.2f} to {correlation['high']:.2f}).",
-        ]
-    if best:
-        attrs = best[0].user_attrs
-        # like with like: the refit against the refit's baseline, fold models against theirs
-        refit = _test_figure(best[0], TEST_MACRO_F1)
-        pairs = [
-            ("refit", refit, _test_figure(best[0], baseline_of(TEST_MACRO_F1))),
-            (
-                "fold models",
-                attrs.get(fold_models_of(TEST_MACRO_F1)),
-                attrs.get(fold_models_of(baseline_of(TEST_MACRO_F1))),
-            ),
-        ]
-        for name, model, baseline in pairs:
-            if model is not None and baseline is not None:
-                verdict = "beats it" if model > baseline else "**does not beat it**"
-                lines += [
-                    "",
-                    f"Baseline (forest on window statistics, same windows): test/macro_f1 {baseline:.4f}; "
-                    f"the best trial's {name}: {model:.4f} ({verdict}).",
-                ]
-    return lines
+    return columns, rows

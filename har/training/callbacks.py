@@ -40,13 +40,15 @@ class RunPruned(Exception):
     Attributes:
         step: the epoch (holdout) or the fold (cross-validation) the run was stopped after.
         unit: "epoch" or "fold".
+        recorded: what the pruner saw last (e.g. {"val/macro_f1": 0.41}), the value the study
+            records for the trial; the run's W&B summary carries it too.
     """
 
     graceful = True
 
-    def __init__(self, step: int, unit: str = "epoch") -> None:
+    def __init__(self, step: int, unit: str = "epoch", recorded: dict[str, float] | None = None) -> None:
         super().__init__(f"pruned after {unit} {step}")
-        self.step, self.unit = step, unit
+        self.step, self.unit, self.recorded = step, unit, dict(recorded or {})
 
 
 class EpochEnd(keras.callbacks.Callback):

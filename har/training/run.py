@@ -101,7 +101,9 @@ def train(
                 else:
                     metrics, fitted = _holdout(run, epoch_hooks)
             except RunPruned as pruned:
-                run.logger.log_summary({"pruned": True, f"pruned_after_{pruned.unit}": pruned.step})
+                run.logger.log_summary(
+                    {"pruned": True, f"pruned_after_{pruned.unit}": pruned.step, **pruned.recorded}
+                )
                 print(f"pruned after {pruned.unit} {pruned.step}", flush=True)
                 raise
             metrics["seconds"] = round(time.perf_counter() - started, 2)

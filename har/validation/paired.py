@@ -13,7 +13,7 @@ from typing import Any
 
 from har.io import atomic_write
 from har.metrics import TEST_MACRO_F1, VAL_MACRO_F1
-from har.validation.stats import paired_interval
+from har.validation.stats import corrected_paired_interval
 
 
 def fold_scores(metrics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -27,7 +27,11 @@ def fold_scores(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def compare(
-    rows: list[dict[str, Any]], factors: list[str], reference: dict[str, Any]
+    rows: list[dict[str, Any]],
+    factors: list[str],
+    reference: dict[str, Any],
+    *,
+    test_train_ratio: float,
 ) -> list[dict[str, Any]]:
     """Every non-reference level of every factor against the factor's reference level.
 
@@ -35,10 +39,12 @@ def compare(
         rows: one per run: the factor values, `seed` and `folds` (from `fold_scores`).
         factors: the factor keys.
         reference: the reference level of each factor.
+        test_train_ratio: validation over training windows in one fold (for the correction).
 
     Returns:
         One row per (factor, level, combination of the other factors) with `pairs`, the mean
-        val difference and its interval, and the mean test difference (reading only).
+        val difference and its corrected interval (empty bounds and a `note` below two
+        pairs), the interval's method, and the mean test difference (reading only).
     """
     index = {
         (tuple(row[f] for f in factors), row["seed"], fold["fold"]): fold
@@ -56,7 +62,7 @@ def compare(
                 val, test = _differences(index, position, level, reference[factor], other)
                 if not val:
                     continue
-                mean, low, high = paired_interval(val)
+                interval = corrected_paired_interval(val, test_train_ratio=test_train_ratio)
                 results.append(
                     {
                         "factor": factor,
@@ -66,10 +72,12 @@ def compare(
                             f"{f}={v}" for f, v in zip([f for f in factors if f != factor], other)
                         ),
                         "pairs": len(val),
-                        "val_diff": mean,
-                        "val_diff_low": low,
-                        "val_diff_high": high,
-                        "test_diff": paired_interval(test)[0] if test else None,
+                        "val_diff": interval.mean,
+                        "val_diff_low": interval.low,
+                        "val_diff_high": interval.high,
+                        "interval": interval.method,
+                        "note": interval.note,
+                        "test_diff": sum(test) / len(test) if test else None,
                     }
                 )
     return results
@@ -95,19 +103,34 @@ def _differences(index, position, level, reference, other) -> tuple[list[float],
 
 
 def plot(results: list[dict[str, Any]], path: Path, title: str) -> Path:
-    """Each level's mean val difference from its reference, with the 95% interval."""
+    """`figure` written as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    drawn = figure(results, title)
+    atomic_write(path, lambda p: drawn.savefig(p, dpi=110, format="png"), suffix=".png")
+    plt.close(drawn)
+    return path
+
+
+def figure(results: list[dict[str, Any]], title: str):
+    """Each level's mean val difference from its reference, with the 95% interval (a notebook shows it).
+
+    The axis stays within [-1, 1], the range a difference of two scores can take.
+    """
+    import matplotlib.pyplot as plt
+
     figure, axis = plt.subplots(figsize=(7, 1.2 + 0.45 * max(1, len(results))))
     for row_number, row in enumerate(results):
         low, high = row["val_diff_low"], row["val_diff_high"]
-        if low == low:  # not NaN: at least two pairs
+        if low is not None:  # an interval: at least two pairs
             axis.plot([low, high], [row_number, row_number], color="tab:blue")
         axis.plot([row["val_diff"]], [row_number], "o", color="tab:blue")
     axis.axvline(0, color="grey", linewidth=1)
+    left, right = axis.get_xlim()
+    axis.set_xlim(max(-1.0, left), min(1.0, right))
     labels = [
         f"{r['factor'].split('.')[-1]}={r['level']} vs {r['reference']}"
         + (f" ({r['others']})" if r["others"] else "")
@@ -115,10 +138,8 @@ def plot(results: list[dict[str, Any]], path: Path, title: str) -> Path:
     ]
     axis.set_yticks(range(len(results)), labels, fontsize=8)
     axis.invert_yaxis()
-    axis.set_xlabel("val macro-F1 difference, paired over folds x seeds (95% t-interval)")
+    axis.set_xlabel("val macro-F1 difference, paired over folds x seeds (95% corrected resampled t)")
     axis.set_title(title)
     axis.grid(alpha=0.3, axis="x")
     figure.tight_layout()
-    atomic_write(path, lambda p: figure.savefig(p, dpi=110, format="png"), suffix=".png")
-    plt.close(figure)
-    return path
+    return figure

@@ -40,7 +40,11 @@ def _export_cfg(run_dir: Path, out: Path, *overrides: str):
 @pytest.fixture(scope="module")
 def exported(trained_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
-    return export(_export_cfg(trained_run, out, "logger=wandb")), out
+    # as a sweep exports its best trial: the study's group and the run's name
+    cfg = _export_cfg(
+        trained_run, out, "logger=wandb", "logger.group=my-study", "logger.name=my-study-export"
+    )
+    return export(cfg), out
 
 
 @pytest.mark.slow
@@ -78,6 +82,9 @@ def test_bundle_contents_and_wandb_export_run(exported):
 
     run = read_run(next((out / "wandb").glob("offline-run-*")))
     assert run["run"]["job_type"] == "export" and "export/float16/accuracy" in run["summary"]
+    assert run["run"]["group"] == "my-study" and run["run"]["name"] == "my-study-export"
+    bundles = [name for name in run["run"]["artifacts"] if name.startswith("bundle-")]
+    assert bundles == ["bundle-my-study"]  # one artifact per study, not `bundle-export` for all
 
 
 @pytest.mark.slow

@@ -161,10 +161,14 @@ def test_pruning_prunes_a_deliberately_bad_trial(compose_sweep, tmp_path):
     summary = read_run(next((sweep_dir / "wandb").glob("offline-run-*")))
     assert summary["run"]["job_type"] == "sweep-summary" and summary["summary"]["best/number"] == 0
     trial_runs = [read_run(p) for p in sweep_dir.glob("trials/*/wandb/offline-run-*")]
-    assert {r["run"]["group"] for r in trial_runs} == {cfg.sweep.study} and len(trial_runs) == 2
-    assert [
-        r["summary"].get("pruned", False) for r in sorted(trial_runs, key=lambda r: r["run"]["id"])
-    ].count(True) == 1
+    # the study whole in one group, every run named after the study and its trial
+    study = cfg.sweep.study
+    assert {r["run"]["group"] for r in [summary, *trial_runs]} == {study} and len(trial_runs) == 2
+    assert summary["run"]["name"] == f"{study}-summary"
+    assert sorted(r["run"]["name"] for r in trial_runs) == [f"{study}-trial-0", f"{study}-trial-1"]
+    (pruned,) = [r for r in trial_runs if r["summary"].get("pruned")]
+    assert pruned["run"]["name"] == f"{study}-trial-{bad.number}"
+    assert pruned["summary"]["val/macro_f1"] == pytest.approx(bad.value)  # what the study recorded
 
 
 @pytest.mark.slow
@@ -201,6 +205,19 @@ def test_a_cross_validated_sweep_prunes_a_bad_trial_after_its_first_fold_and_ref
     assert f"| {refit['model/params']} |" in best_row
     baseline = refit.get("baseline/test/macro_f1")
     assert (f"{baseline:.4f}" if baseline is not None else "| – |") in best_row
+    # W&B: the refit is a run of its own name beside its trial's; the pruned trial's run has its value
+    from wandb_records import read_run
+
+    study = cfg.sweep.study
+    runs = {p: read_run(p) for p in result.sweep_dir.glob("trials/*/wandb/offline-run-*")}
+    assert sorted(r["run"]["name"] for r in runs.values()) == sorted(
+        [f"{study}-trial-{bad.number}", f"{study}-trial-{good.number}", f"{study}-trial-{good.number}-refit"]
+    )
+    assert {r["run"]["group"] for r in runs.values()} == {study}
+    (pruned,) = [r for r in runs.values() if r["summary"].get("pruned")]
+    assert pruned["summary"]["val/macro_f1"] == pytest.approx(bad.value)  # the fold-1 value recorded
+    trial_run = next(r for r in runs.values() if r["run"]["name"] == f"{study}-trial-{good.number}")
+    assert trial_run["summary"]["val/macro_f1"] == pytest.approx(good.value)  # the mean over folds
 
 
 def test_two_workers_on_postgresql(compose_sweep, tmp_path, postgres_url):
