@@ -249,7 +249,10 @@ def main() -> None:
         chosen = max(decoders, key=lambda d: (chosen_on_val[d]["within1"], -chosen_on_val[d]["count_mae"]))
         for decoder in decoders:
             print(f"{name} validation {decoder}: {json.dumps(chosen_on_val[decoder])}", flush=True)
-            row = {**score_decoder(decoder, dataset, test, root, constant), "chosen": decoder == chosen}
+            row = {
+                **score_decoder(decoder, dataset, test, root, constant),
+                "chosen": str(decoder == chosen).lower(),
+            }
             rows.append({c: row.get(c) for c in COLUMNS})
             print(f"{name} test {decoder}: {json.dumps(rows[-1])}", flush=True)
     write_csv(HERE / "results.csv", rows)
