@@ -125,7 +125,8 @@ def _print_summary(name: str, summary: dict, file) -> None:
     if "count" in s:
         line += f"; counted {s['count']['found']} of {s['count']['true']} (error {s['count']['error']:+d})"
     if s.get("label_accuracy") is not None:
-        line += f"; label accuracy {s['label_accuracy']:.3f} ({s['session_label']})"
+        session = f" ({s['session_label']})" if "session_label" in s else ""
+        line += f"; label accuracy {s['label_accuracy']:.3f}{session}"
     if summary.get("rejected"):
         line += "; rejected: " + ", ".join(f"{n} {why}" for why, n in summary["rejected"].items())
     if summary["window_macro_f1"] is not None:
