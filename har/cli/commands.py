@@ -25,9 +25,9 @@ class Command:
     options: tuple[str, ...] = ()  # the main options --help lists, with their conf/ comments
     examples: tuple[str, ...] = ()
     check: Callable[[DictConfig], None] | None = None  # the command's own conflicts
-    # `--config-dir`: False where the work composes more configs later (a sweep's trials, an
-    # ablation's cells), from conf/ alone: a folder of one's own would reach the first only
-    config_dirs: bool = True
+    # `--config-dir`: True where the work composes more configs later (a sweep's trials, an
+    # ablation's cells): the folders are handed on as `cfg.config_dirs`, and stored with the work
+    stores_config_dirs: bool = False
 
 
 def _check_export(cfg: DictConfig) -> None:
@@ -171,8 +171,9 @@ COMMANDS = {
                 "har-sweep search_space=tiny sweep.n_trials=4 'sweep.train_overrides=[\"trainer.epochs=5\"]'",
                 "har-sweep sweep.objective=dry_run sweep.n_trials=20   # checks storage and workers, trains nothing",
                 "har-sweep +experiment=sweep_watch",
+                "har-sweep --config-dir my_conf data=phone search_space=tiny   # my_conf/data/phone.yaml, kept in the study",
             ),
-            config_dirs=False,
+            stores_config_dirs=True,
         ),
         Command(
             "har-export",
@@ -208,8 +209,11 @@ COMMANDS = {
             "train every cell of a grid of factors x seeds; report each cell's mean, std and 95% "
             "interval, and plot them.",
             ("name", "factors", "seeds", "overrides"),
-            ("har-ablate name=augmentation 'factors={augment:[none,light,strong,um2017]}' 'seeds=[0,1,2]'",),
-            config_dirs=False,
+            (
+                "har-ablate name=augmentation 'factors={augment:[none,light,strong,um2017]}' 'seeds=[0,1,2]'",
+                "har-ablate --config-dir my_conf data=phone 'factors={augment:[none,light]}'   # kept in the ablation folder",
+            ),
+            stores_config_dirs=True,
         ),
         Command(
             "har-data",

@@ -25,6 +25,9 @@ HEARTBEAT = "har:heartbeat"
 RETRY_OF = "har:retry_of"
 RETRIED = "har:retried"  # on a failed trial whose retry was queued (value: why): the retry takes its place
 CONFIG_ERROR = "har:config_error"  # on a trial failed by a config error: it takes no slot
+# A running trial's place in its schedule, rewritten after every epoch (`objective._Progress`):
+# {fold, epoch, done, left}; what the sweep's progress shows and its ETA comes from.
+PROGRESS = "har:progress"
 SCHEMA_ATTEMPTS = 5  # tries to open a database whose schema another process may be creating
 
 
