@@ -248,6 +248,9 @@ def _compose_checked(
     aliases = ALIASES.get(config_name, {})
     overrides = [_alias(text, aliases) for text in overrides]
     overrides, listed = _list_aliases(config_name, overrides, dirs)
+    shadowed = _shadowed(config_name, dirs)
+    values = [(text, _parse(text)) for text in overrides if text.partition("=")[0] in shadowed]
+    overrides = [text for text in overrides if text.partition("=")[0] not in shadowed]
     parsed = [_parse(text) for text in overrides]
     with _hydra():
         try:
@@ -263,6 +266,8 @@ def _compose_checked(
         run_dir = "."
     with open_dict(cfg):
         del cfg["hydra"]
+    for _, override in values:
+        cfg[override.key_or_group] = override.value()
     for key, items in listed.items():
         node = OmegaConf.select(cfg, key)
         clash = [text for text in node if override_key(text) in {override_key(i) for i in items}]
@@ -270,6 +275,29 @@ def _compose_checked(
             raise ConfigError(f"{items[0]} and {key}: both set {override_key(clash[0])}; give it once")
         OmegaConf.update(cfg, key, [*items, *node], merge=False)
     return cfg, run_dir
+
+
+@functools.cache
+def _shadowed_keys(config_name: str, dirs: tuple[Path, ...]) -> frozenset[str]:
+    primary = OmegaConf.load(CONF_DIR / f"{config_name}.yaml")
+    chosen = {
+        str(k).split(" ")[-1]
+        for entry in primary.get("defaults", [])
+        if isinstance(entry, DictConfig)
+        for k in entry
+    }
+    return frozenset(
+        str(key)
+        for key in primary
+        if key != "defaults" and key not in chosen and any((folder / str(key)).is_dir() for folder in dirs)
+    )
+
+
+def _shadowed(config_name: str, dirs: Sequence[Path]) -> frozenset[str]:
+    """Plain keys of a primary config named like a config group (`ablate.yaml`'s `validation:
+    holdout`): Hydra would take `validation=holdout` for the group, so they are set after."""
+    path = CONF_DIR / f"{config_name}.yaml"
+    return _shadowed_keys(config_name, tuple(dirs)) if path.is_file() else frozenset()
 
 
 def _list_aliases(

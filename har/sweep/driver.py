@@ -36,9 +36,9 @@ from har.sweep.objective import refit_trial
 from har.sweep.placement import plan_workers
 from har.sweep.pool import WorkerPool
 from har.sweep.progress import Progress
-from har.sweep.settings import remember, study_config_dirs, sweep_settings
+from har.sweep.settings import remember, sweep_settings
 from har.sweep.space import branches, load_space, parse_space, to_overrides
-from har.sweep.storage import make_storage
+from har.sweep.storage import make_storage, study_config_dirs
 from har.sweep.summary import summarise
 from har.sweep.worker import config_error_streak
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import optuna
 
-from har.config import ConfigError, config_files, file_changes, materialise
+from har.config import ConfigError, config_files, file_changes
 from har.sweep.space import Param, parse_space
+from har.sweep.storage import SETTINGS
 from har.sweep.worker import takes_slot
 
-SETTINGS = "har:settings"
 BEFORE = "har:settings_before"
 
 _NAMES = {
@@ -136,12 +136,3 @@ def train_overrides_of(study: optuna.Study, number: int) -> list[str]:
         if number < before["until_trial"]:
             return list(before["train_overrides"])
     return list(study.user_attrs.get(SETTINGS, {}).get("train_overrides", []))
-
-
-def study_config_dirs(study: optuna.Study) -> list[str]:
-    """The study's `--config-dir` folders, made anew in this process from the study's own copy.
-
-    A worker on another machine, or a resume, composes its trials from these, so every trial
-    of the study sees the same configs without a shared file system.
-    """
-    return [str(path) for path in materialise(study.user_attrs.get(SETTINGS, {}).get("config_dir", []))]

@@ -137,9 +137,8 @@ def work(cfg: DictConfig, index: int) -> int:
 
     from har.config import instantiate
     from har.sweep.placement import worker_device
-    from har.sweep.settings import study_config_dirs
     from har.sweep.space import parse_space
-    from har.sweep.storage import make_storage
+    from har.sweep.storage import make_storage, study_config_dirs
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -159,8 +158,7 @@ def work(cfg: DictConfig, index: int) -> int:
     try:
         ran = _trials(study, objective, cfg, params, index=index, device=device, lock=lock, deadline=deadline)
     except KeyboardInterrupt:
-        for number in (signal.SIGINT, signal.SIGTERM):  # a second signal must not cut the record short
-            signal.signal(number, signal.SIG_IGN)
+        _ignore_signals()  # a second signal (the driver's SIGTERM) must not cut the record short
         _settle_interrupted(study, cfg, index, lock)
         raise
     return ran
@@ -308,7 +306,8 @@ def main() -> None:
     path, index = Path(sys.argv[1]), int(sys.argv[2])
     cfg = OmegaConf.load(path)
     device = pin_resources(cfg, index)  # before TensorFlow loads (the objective sizes its own pools)
-    signal.signal(signal.SIGTERM, _interrupt)  # the driver stops its workers with SIGTERM
+    for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C; the driver stops its workers with SIGTERM
+        signal.signal(number, _interrupt)
     try:
         ran = work(cfg, index)
     except KeyboardInterrupt:
@@ -321,7 +320,14 @@ def main() -> None:
 
 
 def _interrupt(number: int, frame) -> None:
+    """The first SIGINT or SIGTERM: stop the trial; any later one is ignored while it is recorded."""
+    _ignore_signals()
     raise KeyboardInterrupt
+
+
+def _ignore_signals() -> None:
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
 
 
 if __name__ == "__main__":
