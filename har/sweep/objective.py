@@ -235,7 +235,7 @@ def dry_run(
     for step in range(1, steps + 1 if len(values) == 1 else 1):  # 1, 2, ... like epochs
         time.sleep(seconds / steps)
         trial.report(values[0], step)
-        if trial.should_prune():
+        if step < steps and trial.should_prune():  # as run_trial: the last step is never pruned
             trial.set_user_attr("pruned_after_epoch", step)
             raise optuna.TrialPruned(f"pruned at step {step}")
     if seconds and not (steps and len(values) == 1):
