@@ -152,7 +152,12 @@ def train_problems(cfg: DictConfig) -> list[str]:
     ratio = float(synth.get("ratio", 0) or 0)
     if ratio > 0 and "model" not in synth:
         raise ConfigError(f"synth.ratio={ratio} needs a generator: use synth=cvae")
-    fit = synth.get("fit") if ratio > 0 else None
+    return vae_problems(synth) if ratio > 0 else []
+
+
+def vae_problems(synth: DictConfig) -> list[str]:
+    """Warnings for a VAE fit whose settings cannot all take effect (`synth=cvae`)."""
+    fit = synth.get("fit")
     if fit is not None and int(fit.get("epochs", 0)) < int(fit.get("kl_warmup_epochs", 0)):
         return [
             f"warning: synth.fit.epochs={fit.epochs} is fewer than synth.fit.kl_warmup_epochs="

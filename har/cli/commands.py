@@ -5,13 +5,14 @@ conflicts it checks before any work (`har.cli.run` does the rest).
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from omegaconf import DictConfig
 
-from har.config import ConfigError, check_override_sets, group_options
+from har.config import ConfigError, check_override_sets, group_options, train_problems, vae_problems
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,18 @@ def export(cfg: DictConfig) -> None:
 
         cfg = with_best_run_dir(cfg)
     export_run(cfg)
+
+
+def _check_train(cfg: DictConfig) -> None:
+    """What training would find only later (a ratio without a generator); warnings on stderr."""
+    for line in train_problems(cfg):
+        print(line, file=sys.stderr, flush=True)
+
+
+def _check_synth(cfg: DictConfig) -> None:
+    """Warnings for VAE settings that cannot take effect (fewer epochs than the KL warm-up)."""
+    for line in vae_problems(cfg.synth):
+        print(line, file=sys.stderr, flush=True)
 
 
 def _check_track(cfg: DictConfig) -> None:
@@ -149,6 +162,7 @@ COMMANDS = {
                 "har-train model=resnet1d augment=light trainer.epochs=60",
                 "har-train data=csv data.source.path=my_data logger=none",
             ),
+            _check_train,
         ),
         Command(
             "har-sweep",
@@ -243,6 +257,7 @@ COMMANDS = {
             "quality report (TSTR, discriminative score, channel statistics).",
             ("synth.seed", "synth.fit.epochs", "synth.model.latent_dim"),
             ("har-synth data=hapt synth.fit.epochs=120",),
+            _check_synth,
         ),
         Command(
             "har-augment-preview",
