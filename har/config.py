@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -264,6 +265,8 @@ def _compose_checked(
             )
         except (HydraException, OmegaConfBaseException) as error:
             raise _diagnose(config_name, overrides, parsed, error, dirs) from None
+        except yaml.YAMLError as error:  # a config file of one's own that is not valid YAML
+            raise ConfigError(f"not valid YAML: {' '.join(str(error).split())}") from None
         _check_additions(config_name, overrides, parsed, dirs)
     try:
         run_dir = str(OmegaConf.select(cfg, "hydra.run.dir", default="."))

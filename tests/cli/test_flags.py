@@ -64,3 +64,13 @@ def test_a_setting_that_cannot_take_effect_is_a_warning_and_a_missing_generator_
     assert train_problems(compose("train", ["synth=cvae", "synth.ratio=0", "synth.fit.epochs=5"])) == []
     with pytest.raises(ConfigError, match="synth.ratio=0.5 needs a generator: use synth=cvae"):
         train_problems(compose("train", ["synth.ratio=0.5"]))
+
+
+def test_a_config_of_ones_own_that_is_not_yaml_is_one_line_naming_the_file(tmp_path, capfd):
+    data = tmp_path / "my_conf" / "data"
+    data.mkdir(parents=True)
+    (data / "phone.yaml").write_text("defaults: [watch, _self_]\nhop_s: 1.0\nhop_s: 2.0\n")
+    capfd.readouterr()
+    assert run("har-train", ["--config-dir", str(tmp_path / "my_conf"), "data=phone", "--cfg"]) == 2
+    err = capfd.readouterr().err
+    assert len(err.splitlines()) == 1 and f"{data / 'phone.yaml'}" in err and "duplicate key hop_s" in err
