@@ -8,17 +8,23 @@ multirun. `instantiate` only builds objects defined in `har.`.
 
 from __future__ import annotations
 
+import atexit
 import difflib
 import functools
+import hashlib
 import importlib
 import inspect
+import json
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -34,6 +40,10 @@ CONF_DIR = Path(os.environ.get("HAR_CONF_DIR", Path(__file__).resolve().parent.p
 ALLOWED_TARGET_PREFIX = "har."
 # Short forms a config accepts on the command line: `har-sweep search_space=tiny`.
 ALIASES = {"sweep": {"search_space": "sweep.search_space"}}
+# Short forms that put a train override in front of a list of them: `har-sweep data=phone`
+# is `sweep.train_overrides=[data=phone, ...]`, the data of every trial (of every cell).
+LIST_ALIASES = {"sweep": {"data": "sweep.train_overrides"}, "ablate": {"data": "overrides"}}
+CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
 class ConfigError(UserError, ValueError):
@@ -104,17 +114,105 @@ def check_required(cfg: DictConfig) -> None:
         raise ConfigError(f"{missing[0]}: required; give it on the command line ({missing[0]}=<value>)")
 
 
-def check_override_sets(config_name: str, sets: Sequence[tuple[str, Sequence[str]]]) -> None:
+def check_override_sets(
+    config_name: str, sets: Sequence[tuple[str, Sequence[str]]], *, config_dirs: Sequence[str | Path] = ()
+) -> list[str]:
     """Compose `config_name` once per `(label, overrides)` and check it; errors name the label.
 
     For overrides that are applied later, in another process: a sweep's `train_overrides`
-    with each branch of its search space, an ablation's cells.
+    with each branch of its search space, an ablation's cells. Beyond the keys, a train
+    config is checked for what would only fail once training started (`train_problems`).
+
+    Returns:
+        One warning line per setting that cannot take effect (each said once).
     """
+    warnings: list[str] = []
     for label, overrides in sets:
         try:
-            check_required(compose(config_name, overrides))
+            cfg = compose(config_name, overrides, config_dirs=config_dirs)
+            check_required(cfg)
+            found = train_problems(cfg) if config_name == "train" else []
         except ConfigError as error:
             raise ConfigError(f"{label}: {error}") from None
+        warnings += [w for w in found if w not in warnings]
+    return warnings
+
+
+def train_problems(cfg: DictConfig) -> list[str]:
+    """What a composed train config gets wrong that only training would find, checked now.
+
+    Raises:
+        ConfigError: a setting that would stop the run (synthetic windows without a generator).
+
+    Returns:
+        Warnings for settings that cannot take effect (a VAE fit shorter than its KL warm-up).
+    """
+    synth = cfg.get("synth")
+    if synth is None:
+        return []
+    ratio = float(synth.get("ratio", 0) or 0)
+    if ratio > 0 and "model" not in synth:
+        raise ConfigError(f"synth.ratio={ratio} needs a generator: use synth=cvae")
+    return vae_problems(synth) if ratio > 0 else []
+
+
+def vae_problems(synth: DictConfig) -> list[str]:
+    """Warnings for a VAE fit whose settings cannot all take effect (`synth=cvae`)."""
+    fit = synth.get("fit")
+    if fit is not None and int(fit.get("epochs", 0)) < int(fit.get("kl_warmup_epochs", 0)):
+        return [
+            f"warning: synth.fit.epochs={fit.epochs} is fewer than synth.fit.kl_warmup_epochs="
+            f"{fit.kl_warmup_epochs}: the VAE's KL weight never reaches synth.fit.beta={fit.beta}"
+        ]
+    return []
+
+
+def config_files(config_dirs: Sequence[str | Path]) -> list[dict[str, str]]:
+    """The content of `--config-dir` folders: per folder, {relative path: text} of its YAML files.
+
+    What a sweep stores in its study (and an ablation in its folder), so that every machine
+    and every resume composes from the same configs without sharing a file system.
+    """
+    contents = []
+    for folder in _search(config_dirs)[1:]:
+        files = sorted(p for p in folder.rglob("*") if p.suffix in CONFIG_SUFFIXES and p.is_file())
+        contents.append({path.relative_to(folder).as_posix(): path.read_text() for path in files})
+    return contents
+
+
+def file_changes(before: Sequence[dict[str, str]], now: Sequence[dict[str, str]]) -> list[str]:
+    """The files that differ between two `config_files` contents (`<folder>/<path>` or a count)."""
+    if len(before) != len(now):
+        return [f"{len(now)} --config-dir folder(s) (before: {len(before)})"]
+    changed = []
+    for index, (old, new) in enumerate(zip(before, now)):
+        for name in sorted(set(old) | set(new)):
+            if old.get(name) != new.get(name):
+                what = "added" if name not in old else "removed" if name not in new else "changed"
+                changed.append(f"{name} {what}" + (f" (folder {index + 1})" if len(now) > 1 else ""))
+    return changed
+
+
+def materialise(contents: Sequence[dict[str, str]]) -> list[Path]:
+    """`config_files` contents as folders of this process (private, removed at exit), to compose from.
+
+    The same contents give the same folders for the life of the process.
+    """
+    return [_materialised(json.dumps(files, sort_keys=True)) for files in contents]
+
+
+@functools.cache
+def _materialised(text: str) -> Path:
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    folder = Path(tempfile.mkdtemp(prefix=f"har-config-{digest}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    for name, content in json.loads(text).items():
+        path = (folder / name).resolve()
+        if folder.resolve() not in path.parents:  # a stored name never writes outside the folder
+            raise ConfigError(f"--config-dir content: {name}: not a path inside the folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    return folder
 
 
 def override_key(text: str) -> str:
@@ -155,6 +253,10 @@ def _compose_checked(
     """The checked config without its `hydra` node, and the run folder `hydra.run.dir` names."""
     aliases = ALIASES.get(config_name, {})
     overrides = [_alias(text, aliases) for text in overrides]
+    overrides, listed = _list_aliases(config_name, overrides, dirs)
+    shadowed = _shadowed(config_name, dirs)
+    values = [(text, _parse(text)) for text in overrides if text.partition("=")[0] in shadowed]
+    overrides = [text for text in overrides if text.partition("=")[0] not in shadowed]
     parsed = [_parse(text) for text in overrides]
     with _hydra():
         try:
@@ -163,6 +265,8 @@ def _compose_checked(
             )
         except (HydraException, OmegaConfBaseException) as error:
             raise _diagnose(config_name, overrides, parsed, error, dirs) from None
+        except yaml.YAMLError as error:  # a config file of one's own that is not valid YAML
+            raise ConfigError(f"not valid YAML: {' '.join(str(error).split())}") from None
         _check_additions(config_name, overrides, parsed, dirs)
     try:
         run_dir = str(OmegaConf.select(cfg, "hydra.run.dir", default="."))
@@ -170,7 +274,58 @@ def _compose_checked(
         run_dir = "."
     with open_dict(cfg):
         del cfg["hydra"]
+    for _, override in values:
+        cfg[override.key_or_group] = override.value()
+    for key, items in listed.items():
+        node = OmegaConf.select(cfg, key)
+        clash = [text for text in node if override_key(text) in {override_key(i) for i in items}]
+        if clash:
+            raise ConfigError(f"{items[0]} and {key}: both set {override_key(clash[0])}; give it once")
+        OmegaConf.update(cfg, key, [*items, *node], merge=False)
     return cfg, run_dir
+
+
+@functools.cache
+def _shadowed_keys(config_name: str, dirs: tuple[Path, ...]) -> frozenset[str]:
+    primary = OmegaConf.load(CONF_DIR / f"{config_name}.yaml")
+    chosen = {
+        str(k).split(" ")[-1]
+        for entry in primary.get("defaults", [])
+        if isinstance(entry, DictConfig)
+        for k in entry
+    }
+    return frozenset(
+        str(key)
+        for key in primary
+        if key != "defaults" and key not in chosen and any((folder / str(key)).is_dir() for folder in dirs)
+    )
+
+
+def _shadowed(config_name: str, dirs: Sequence[Path]) -> frozenset[str]:
+    """Plain keys of a primary config named like a config group (`ablate.yaml`'s `validation:
+    holdout`): Hydra would take `validation=holdout` for the group, so they are set after."""
+    path = CONF_DIR / f"{config_name}.yaml"
+    return _shadowed_keys(config_name, tuple(dirs)) if path.is_file() else frozenset()
+
+
+def _list_aliases(
+    config_name: str, overrides: list[str], dirs: Sequence[Path]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """`overrides` without the list short forms (`data=phone`), and what each list gets first."""
+    aliases = LIST_ALIASES.get(config_name, {})
+    kept, listed = [], {}
+    for text in overrides:
+        key, sign, value = text.partition("=")
+        if not sign or key not in aliases:
+            kept.append(text)
+            continue
+        options = group_options(key, dirs)
+        if value not in options:
+            close = _closest(value, options)
+            hint = f"; did you mean {key}={close}?" if close else ""
+            raise ConfigError(f"{text}: no such option{hint} (options: {', '.join(options)})")
+        listed.setdefault(aliases[key], []).append(text)
+    return kept, listed
 
 
 def _alias(text: str, aliases: dict[str, str]) -> str:

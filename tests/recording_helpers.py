@@ -65,3 +65,26 @@ def write_csv_folder(
     if annotations:
         pd.DataFrame(annotations).to_csv(folder / ANNOTATIONS_FILE, index=False)
     return folder
+
+
+def write_data_config(folder: str | Path) -> Path:
+    """A folder of one's own configs (`--config-dir`) with `data=mine`: a csv data config over
+    generated recordings (6 subjects x 30 s, enough windows of every class for a split)."""
+    from har.data.sources.strikes_sim import StrikesSimSource
+
+    folder = Path(folder)
+    recordings = write_csv_folder(
+        StrikesSimSource(n_subjects=6, sessions_per_subject=1, session_s=30).load(), folder / "recordings"
+    )
+    conf = folder / "my_conf"
+    (conf / "data").mkdir(parents=True)
+    (conf / "data" / "mine.yaml").write_text(
+        f"defaults: [csv, _self_]\nname: mine\nsource:\n  path: {recordings}\nwindow_s: 1.0\nhop_s: 0.5\n"
+    )
+    return conf
+
+
+def edit_data_config(conf: Path) -> None:
+    """Change `data=mine` of `write_data_config` (another hop)."""
+    path = conf / "data" / "mine.yaml"
+    path.write_text(path.read_text().replace("hop_s: 0.5", "hop_s: 1.0"))

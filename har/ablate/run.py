@@ -13,6 +13,7 @@ one summary run. A finished cell is not run again when the command is repeated.
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from har import validation
 from har.ablate.report import write_report
-from har.config import ConfigError, check_experiment, check_override_sets, compose, override_key
+from har.ablate.state import check_config_dirs, remember_config_dirs
+from har.config import ConfigError, check_experiment, check_override_sets, compose, override_key, to_container
 from har.metrics import TEST_ACCURACY, TEST_MACRO_F1, VAL_MACRO_F1, fold_models_of
 from har.training import RunFolder
 from har.validation import fold_scores
@@ -41,11 +43,11 @@ def _cell_name(cell: dict[str, Any], seed: int) -> str:
 
 
 def run_ablation(cfg: DictConfig) -> Path:
-    """Train every cell of the grid (skipping finished ones) and summarise."""
-    from keras import backend
+    """Train every cell of the grid (skipping finished ones) and summarise.
 
-    from har.training import train
-
+    Every cell is composed and checked, and the fold plan of its data made, before the first
+    trains (and before TensorFlow loads): a mistake in the last cell costs seconds.
+    """
     check_experiment(cfg, "har-ablate")
     factors = OmegaConf.to_container(cfg.factors, resolve=True)
     if not factors or not isinstance(factors, dict):
@@ -54,20 +56,51 @@ def run_ablation(cfg: DictConfig) -> Path:
         raise ConfigError(f"validation={cfg.validation!r}: expected one of {', '.join(validation.METHODS)}")
     root = Path(cfg.paths.output_dir)
     grid = cells(factors)
-    _check_grid(cfg, factors, grid)
-    total = len(grid) * len(cfg.seeds)
+    dirs = list(cfg.get("config_dirs") or [])
+    _check_grid(cfg, factors, grid, dirs)
+    runs = [
+        (cell, seed, root / "runs" / _cell_name(cell, seed))
+        for cell, seed in itertools.product(grid, cfg.seeds)
+    ]
+    finished = [RunFolder(run_dir).metrics.is_file() for _, _, run_dir in runs]
+    content = check_config_dirs(root, dirs, any(finished))
+    if not all(finished):
+        _check_fold_plans(
+            cfg, [(cell, run_dir) for (cell, _, run_dir), done in zip(runs, finished) if not done], dirs
+        )
+    remember_config_dirs(root, content)
+    from keras import backend
+
+    from har.training import train
+
     rows = []
-    for number, (cell, seed) in enumerate(itertools.product(grid, cfg.seeds), start=1):
-        run_dir = root / "runs" / _cell_name(cell, seed)
+    for number, (cell, seed, run_dir) in enumerate(runs, start=1):
         if not RunFolder(run_dir).metrics.is_file():
-            print(f"[{number}/{total}] {_cell_name(cell, seed)}", flush=True)
-            train(compose("train", _run_overrides(cfg, cell, seed, run_dir)))
+            print(f"[{number}/{len(runs)}] {_cell_name(cell, seed)}", flush=True)
+            train(compose("train", _run_overrides(cfg, cell, seed, run_dir), config_dirs=dirs))
             backend.clear_session()
         else:
-            print(f"[{number}/{total}] {_cell_name(cell, seed)}: done before, reusing", flush=True)
+            print(f"[{number}/{len(runs)}] {_cell_name(cell, seed)}: done before, reusing", flush=True)
         rows.append(_row(cell, seed, RunFolder(run_dir).read_metrics(), run_dir))
     write_report(cfg, root, rows, list(factors), _reference(cfg, factors))
     return root
+
+
+def _check_fold_plans(cfg: DictConfig, todo: list[tuple[dict[str, Any], Path]], dirs: list[str]) -> None:
+    """The fold plan of every data config the cells to train use, checked before the first trains.
+
+    The data is loaded as `har-train` loads it (the windows are cached for the cells); cells
+    that differ only in what they train share one check.
+    """
+    from har.data import load_windows
+
+    seen = set()
+    for cell, run_dir in todo:
+        train_cfg = compose("train", _run_overrides(cfg, cell, 0, run_dir), config_dirs=dirs)
+        key = repr(to_container(train_cfg.data)) + repr(to_container(train_cfg.validation))
+        if key not in seen:
+            seen.add(key)
+            validation.plan(train_cfg.validation, load_windows(train_cfg.data))
 
 
 def _run_overrides(cfg: DictConfig, cell: dict[str, Any], seed: int, run_dir: Path) -> list[str]:
@@ -87,11 +120,15 @@ def _run_overrides(cfg: DictConfig, cell: dict[str, Any], seed: int, run_dir: Pa
     return overrides
 
 
-def _check_grid(cfg: DictConfig, factors: dict[str, list[Any]], grid: list[dict[str, Any]]) -> None:
+def _check_grid(
+    cfg: DictConfig, factors: dict[str, list[Any]], grid: list[dict[str, Any]], dirs: list[str]
+) -> None:
     """Everything the grid can get wrong, before the first cell trains (a typo fails in seconds).
 
-    Every cell's train config is composed once; a factor also set in `overrides`, and a
-    `reference` that is not a level of its factor, are refused.
+    Every cell's train config is composed once and checked as training would check it (a
+    level that needs a generator the cell lacks); a factor also set in `overrides`, and a
+    `reference` that is not a level of its factor, are refused. A setting that cannot take
+    effect is said in one line.
     """
     for override in cfg.overrides:
         if override_key(override) in factors:
@@ -100,7 +137,8 @@ def _check_grid(cfg: DictConfig, factors: dict[str, list[Any]], grid: list[dict[
     sets = [
         (f"factors ({' '.join(_pairs(cell))})", _run_overrides(cfg, cell, 0, Path("unused"))) for cell in grid
     ]
-    check_override_sets("train", sets)
+    for line in check_override_sets("train", sets, config_dirs=dirs):
+        print(line, file=sys.stderr, flush=True)
 
 
 def _pairs(cell: dict[str, Any]) -> list[str]:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 import har
 from har.cli.commands import COMMANDS
@@ -31,11 +32,6 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
 
     def work() -> None:
         flags, overrides, folders = _split(args)
-        if folders and not command.config_dirs:
-            raise ConfigError(
-                f"--config-dir {folders[0]}: {name} composes its trials' or cells' train configs from "
-                "conf/ alone, so configs of your own would not reach them"
-            )
         if "--help" in flags or "-h" in flags:
             from har.cli.help import help_text
 
@@ -52,6 +48,9 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
                 f"{unknown[0]}: no such flag ({name} takes key=value overrides, --config-dir, --help and --cfg)"
             )
         cfg = state["cfg"] = compose_run(command.config, overrides, config_dirs=folders)
+        if command.stores_config_dirs:  # its trials or cells compose from them too
+            with open_dict(cfg):
+                cfg.config_dirs = [str(Path(folder).resolve()) for folder in folders]
         check_required(cfg)
         check_experiment(cfg, name)
         if command.check:

@@ -5,13 +5,14 @@ conflicts it checks before any work (`har.cli.run` does the rest).
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from omegaconf import DictConfig
 
-from har.config import ConfigError, check_override_sets, group_options
+from har.config import ConfigError, check_override_sets, group_options, train_problems, vae_problems
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,9 @@ class Command:
     options: tuple[str, ...] = ()  # the main options --help lists, with their conf/ comments
     examples: tuple[str, ...] = ()
     check: Callable[[DictConfig], None] | None = None  # the command's own conflicts
-    # `--config-dir`: False where the work composes more configs later (a sweep's trials, an
-    # ablation's cells), from conf/ alone: a folder of one's own would reach the first only
-    config_dirs: bool = True
+    # `--config-dir`: True where the work composes more configs later (a sweep's trials, an
+    # ablation's cells): the folders are handed on as `cfg.config_dirs`, and stored with the work
+    stores_config_dirs: bool = False
 
 
 def _check_export(cfg: DictConfig) -> None:
@@ -64,6 +65,18 @@ def export(cfg: DictConfig) -> None:
 
         cfg = with_best_run_dir(cfg)
     export_run(cfg)
+
+
+def _check_train(cfg: DictConfig) -> None:
+    """What training would find only later (a ratio without a generator); warnings on stderr."""
+    for line in train_problems(cfg):
+        print(line, file=sys.stderr, flush=True)
+
+
+def _check_synth(cfg: DictConfig) -> None:
+    """Warnings for VAE settings that cannot take effect (fewer epochs than the KL warm-up)."""
+    for line in vae_problems(cfg.synth):
+        print(line, file=sys.stderr, flush=True)
 
 
 def _check_track(cfg: DictConfig) -> None:
@@ -149,6 +162,7 @@ COMMANDS = {
                 "har-train model=resnet1d augment=light trainer.epochs=60",
                 "har-train data=csv data.source.path=my_data logger=none",
             ),
+            _check_train,
         ),
         Command(
             "har-sweep",
@@ -171,8 +185,9 @@ COMMANDS = {
                 "har-sweep search_space=tiny sweep.n_trials=4 'sweep.train_overrides=[\"trainer.epochs=5\"]'",
                 "har-sweep sweep.objective=dry_run sweep.n_trials=20   # checks storage and workers, trains nothing",
                 "har-sweep +experiment=sweep_watch",
+                "har-sweep --config-dir my_conf data=phone search_space=tiny   # my_conf/data/phone.yaml, kept in the study",
             ),
-            config_dirs=False,
+            stores_config_dirs=True,
         ),
         Command(
             "har-export",
@@ -208,8 +223,11 @@ COMMANDS = {
             "train every cell of a grid of factors x seeds; report each cell's mean, std and 95% "
             "interval, and plot them.",
             ("name", "factors", "seeds", "overrides"),
-            ("har-ablate name=augmentation 'factors={augment:[none,light,strong,um2017]}' 'seeds=[0,1,2]'",),
-            config_dirs=False,
+            (
+                "har-ablate name=augmentation 'factors={augment:[none,light,strong,um2017]}' 'seeds=[0,1,2]'",
+                "har-ablate --config-dir my_conf data=phone 'factors={augment:[none,light]}'   # kept in the ablation folder",
+            ),
+            stores_config_dirs=True,
         ),
         Command(
             "har-data",
@@ -239,6 +257,7 @@ COMMANDS = {
             "quality report (TSTR, discriminative score, channel statistics).",
             ("synth.seed", "synth.fit.epochs", "synth.model.latent_dim"),
             ("har-synth data=hapt synth.fit.epochs=120",),
+            _check_synth,
         ),
         Command(
             "har-augment-preview",

@@ -15,7 +15,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from har.config import ALIASES, CONF_DIR, compose, group_options
+from har.config import ALIASES, CONF_DIR, LIST_ALIASES, compose, group_options
 
 _KEY_LINE = re.compile(r"^(\s*)(-\s+)?([A-Za-z_][\w.]*):\s*(.*)$")
 
@@ -54,6 +54,10 @@ def help_text(
     for alias, key in ALIASES.get(config, {}).items():
         groups.append(
             (f"{alias}={_show(cfg, key)}", " | ".join(group_options(alias)) + ", or a .yaml path", f"= {key}")
+        )
+    for alias, key in LIST_ALIASES.get(config, {}).items():
+        groups.append(
+            (f"{alias}=<name>", " | ".join(group_options(alias, dirs)), f"= {alias}=<name> first in {key}")
         )
     studies = _experiments(name)
     if studies:

@@ -9,6 +9,7 @@ Rerunning the same command resumes the study up to `n_trials` in total.
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 import warnings
@@ -37,9 +38,11 @@ from har.sweep.pool import WorkerPool
 from har.sweep.progress import Progress
 from har.sweep.settings import remember, sweep_settings
 from har.sweep.space import branches, load_space, parse_space, to_overrides
-from har.sweep.storage import make_storage
+from har.sweep.storage import make_storage, study_config_dirs
 from har.sweep.summary import summarise
 from har.sweep.worker import config_error_streak
+
+INTERRUPT_WAIT_S = 60  # how long an interrupted sweep waits for its workers to record their trials
 
 
 @dataclass
@@ -59,6 +62,7 @@ def worker_config(cfg: DictConfig) -> DictConfig:
     samples the same space.
     """
     worker_cfg = OmegaConf.create(to_container(cfg))
+    worker_cfg.pop("config_dirs", None)  # workers compose from the study's copy (study_config_dirs)
     _objective_node(worker_cfg.sweep)
     for key in ("root", "output_dir", "cache_dir"):
         worker_cfg.paths[key] = str(Path(worker_cfg.paths[key]).resolve())
@@ -109,12 +113,39 @@ def _check(cfg: DictConfig) -> DictConfig:
                 "would silently win); drop one of them"
             )
     fixed = list(sweep.train_overrides)
-    check_override_sets(
+    dirs = list(cfg.get("config_dirs") or [])
+    warnings = check_override_sets(
         "train",
         [("sweep.train_overrides", fixed)]
         + [(f"{space} ({' '.join(to_overrides(b))})", [*fixed, *to_overrides(b)]) for b in branches(params)],
+        config_dirs=dirs,
     )
+    for line in warnings:
+        print(line, file=sys.stderr, flush=True)
     return worker_cfg
+
+
+def _check_fold_plan(cfg: DictConfig, worker_cfg: DictConfig) -> None:
+    """The trials' fold plan, checked once on their data before the first trial trains.
+
+    The data is loaded as `har-train` loads it (the windows are cached for the trials). Only
+    for objectives that train: a dry run reads no data.
+    """
+    if worker_cfg.sweep.objective._target_ != "har.sweep.objective.run_trial":
+        return
+    from har import validation
+    from har.data import load_windows
+
+    train_cfg = compose(
+        "train",
+        [
+            *cfg.sweep.train_overrides,
+            f"paths.root={cfg.paths.root}",
+            f"paths.cache_dir={cfg.paths.cache_dir}",
+        ],
+        config_dirs=list(cfg.get("config_dirs") or []),
+    )
+    validation.plan(train_cfg.validation, load_windows(train_cfg.data))
 
 
 def _objective_node(sweep: DictConfig) -> None:
@@ -132,6 +163,7 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     sweep_dir = Path(cfg.paths.output_dir)
     settings = sweep_settings(cfg, OmegaConf.to_container(worker_cfg.search_space))
     _check_remembered(cfg, sweep_dir, settings)
+    _check_fold_plan(cfg, worker_cfg)
     sweep_dir.mkdir(parents=True, exist_ok=True)
     config_path = sweep_dir / "sweep.yaml"
     write_text(config_path, OmegaConf.to_yaml(worker_cfg))  # a second driver may be reading it
@@ -145,6 +177,7 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
     remember(study, settings, allow_changes=True)  # a new study: what it starts with
     if study.metric_names is None:
         study.set_metric_names(list(cfg.sweep.objectives))
+    worker_cfg.config_dirs = study_config_dirs(study)  # the refit composes as the workers do
     print(
         f"sweep {cfg.sweep.study}: {cfg.sweep.n_trials} trials, {worker_cfg.sweep.workers} worker(s), storage "
         f"{'journal ' + str(sweep_dir / 'journal.log') if not cfg.sweep.storage else 'SQL'}; logs in {sweep_dir / 'workers'}",
@@ -165,7 +198,14 @@ def run_sweep(cfg: DictConfig) -> SweepResult:
             time.sleep(1)
             progress.update()
     except KeyboardInterrupt:
-        pool.terminate()
+        # The workers record their trials (finished: COMPLETE; else failed and queued again)
+        # before they exit; waiting for them leaves the study true when the command ends.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C would not wait
+        try:
+            pool.terminate()
+            pool.wait(INTERRUPT_WAIT_S)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         raise
     finally:
         broken = pool.close()

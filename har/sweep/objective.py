@@ -20,6 +20,7 @@ from omegaconf import DictConfig
 from har.config import compose
 from har.metrics import TEST_ACCURACY, TEST_MACRO_F1, VAL_MACRO_F1, baseline_of, cv_std_of, fold_models_of
 from har.sweep import space as search_space
+from har.sweep.storage import PROGRESS
 from har.training import RunFolder, configure_worker_tensorflow
 
 # Metrics kept with every trial. Test figures are there to be read, never to choose: the
@@ -68,7 +69,11 @@ def study_logger(cfg: DictConfig, *, job_type: str, name: str) -> dict[str, Any]
 def trial_config(
     cfg: DictConfig, overrides: list[str], run_dir: Path, *, job_type: str, name: str
 ) -> DictConfig:
-    """The train config of a trial: the sweep's train overrides, then the trial's own."""
+    """The train config of a trial: the sweep's train overrides, then the trial's own.
+
+    It composes from `conf/` and the study's `--config-dir` folders (`cfg.config_dirs`, made
+    from the study's copy by the process that runs the trial).
+    """
     logger = study_logger(cfg, job_type=job_type, name=name)
     return compose(
         "train",
@@ -80,6 +85,7 @@ def trial_config(
             f"paths.cache_dir={cfg.paths.cache_dir}",
             *(f"logger.{key}={'null' if value is None else value}" for key, value in logger.items()),
         ],
+        config_dirs=list(cfg.get("config_dirs") or []),
     )
 
 
@@ -126,17 +132,21 @@ def run_trial(
     monitor = objectives[0]
 
     # The pruner's step: the epoch under holdout; the fold under cross-validation, where the
-    # value reported after fold i is the mean over folds 1..i (the trial's value so far).
+    # value reported after fold i is the mean over folds 1..i (the trial's value so far). The
+    # last step is never pruned: a trial that ran its whole schedule has its value.
     by_fold = train_cfg.validation.name != "holdout"
+    last = int(train_cfg.validation.k) if by_fold else int(train_cfg.trainer.epochs)
 
     def report(step: int, metrics: dict[str, float]) -> None:
         if not single or monitor not in metrics:
             return
         trial.report(metrics[monitor], step)
-        if trial.should_prune():  # the study records this last value for the pruned trial: so does its run
+        if step < last and trial.should_prune():  # the study records this last value: so does its run
             raise RunPruned(step, "fold" if by_fold else "epoch", {monitor: metrics[monitor]})
 
-    hooks = {"fold_hooks": [report]} if by_fold else {"epoch_hooks": [report]}
+    progress = _Progress(trial, train_cfg, by_fold)
+    hooks = {"epoch_hooks": [progress.epoch], "fold_hooks": [progress.fold]}
+    hooks["fold_hooks" if by_fold else "epoch_hooks"].append(report)
     started = time.perf_counter()
     try:
         result = train(train_cfg, **hooks)
@@ -157,6 +167,55 @@ def run_trial(
     if "synth/vae_cache_hit" in metrics:
         trial.set_user_attr("synth/vae_cache_hit", metrics["synth/vae_cache_hit"])
     trial.set_user_attr("wandb_run_id", result.wandb_run_id)
+    return [float(metrics[o]) for o in objectives]
+
+
+class _Progress:
+    """Writes a running trial's fold, epoch and epochs done and left (`PROGRESS`) after each epoch.
+
+    Epochs left assume every remaining fit runs `trainer.epochs` (early stopping may end one
+    sooner), so the sweep's ETA errs long rather than short.
+    """
+
+    def __init__(self, trial: optuna.Trial, train_cfg: DictConfig, by_fold: bool) -> None:
+        self.trial, self.epochs = trial, int(train_cfg.trainer.epochs)
+        self.folds = int(train_cfg.validation.k) if by_fold else 0
+        refit = by_fold and bool(train_cfg.validation.refit)
+        self.phases = self.folds + int(refit) if by_fold else 1
+        self.phase, self.done = 1, 0
+
+    def fold(self, number: int, metrics: dict[str, float]) -> None:
+        self.phase = number + 1  # the next fit: the next fold, or the refit
+
+    def epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        self.done += 1
+        if self.folds and self.phase <= self.folds:
+            where = {"fold": f"{self.phase}/{self.folds}"}
+        else:
+            where = {"fold": "refit"} if self.folds else {}
+        left = (self.phases - self.phase) * self.epochs + max(0, self.epochs - epoch)
+        state = {**where, "epoch": f"{epoch}/{self.epochs}", "done": self.done, "left": left}
+        self.trial.study._storage.set_trial_system_attr(self.trial._trial_id, PROGRESS, state)
+
+
+def finished_values(
+    study: optuna.Study, trial: optuna.trial.FrozenTrial, objectives: list[str]
+) -> list[float] | None:
+    """The values of a trial whose run finished (metrics.json written) but was not told; else None.
+
+    What an interrupted worker records for its trial: a run that finished is COMPLETE with
+    the values its metrics hold (its recorded metrics copied as `run_trial` does).
+    """
+    run_dir = trial.user_attrs.get("run_dir")
+    folder = RunFolder(Path(run_dir)) if run_dir else None
+    if folder is None or not folder.metrics.is_file():
+        return None
+    metrics = folder.read_metrics()
+    if any(o not in metrics for o in objectives):
+        return None  # e.g. a TFLite objective, measured after the run
+    for key in RECORDED:
+        if key in metrics and key not in trial.user_attrs:
+            study._storage.set_trial_user_attr(trial._trial_id, key, metrics[key])
     return [float(metrics[o]) for o in objectives]
 
 
@@ -186,7 +245,7 @@ def dry_run(
     for step in range(1, steps + 1 if len(values) == 1 else 1):  # 1, 2, ... like epochs
         time.sleep(seconds / steps)
         trial.report(values[0], step)
-        if trial.should_prune():
+        if step < steps and trial.should_prune():  # as run_trial: the last step is never pruned
             trial.set_user_attr("pruned_after_epoch", step)
             raise optuna.TrialPruned(f"pruned at step {step}")
     if seconds and not (steps and len(values) == 1):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
@@ -59,6 +60,16 @@ class WorkerPool:
     def terminate(self) -> None:
         for process, _ in self.processes.values():
             process.terminate()
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds in all for the workers to exit; kill those still running."""
+        deadline = time.monotonic() + timeout
+        for process, _ in self.processes.values():
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def close(self) -> list[int]:
         """Close the logs; return the indices of workers that exited with an error."""

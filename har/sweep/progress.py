@@ -3,23 +3,24 @@
     [  3/10] done before this run (complete 3); 2 worker(s) starting
              trial   3 started
              trial   4 started
-    [  4/10] trial   3 COMPLETE 0.8123  model=cnn ...  (20 epochs, 45s)  best 0.8123 | running 1, pruned 0, failed 0 | ETA ~2m
+    [  4/10] trial   3 COMPLETE 0.8123  model=cnn ...  (20 epochs, 45s)  best 0.8123 | running 1 (trial 4 fold 2/3 epoch 5/20), pruned 0, failed 0 | ETA ~2m
 
 The counter counts the trials that take one of the `n_trials` slots (`trial_slots`), so it
 never passes `n_trials`; a trial whose worker stopped sending heartbeats is named at once,
-with how long the sweep waits before failing and retrying it.
+with how long the sweep waits before failing and retrying it. The ETA moves with every epoch:
+it comes from the epochs done and left in the running trials (`PROGRESS`), and the trials
+not started yet are assumed to take as long as the finished (or the running) ones.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from har.sweep.storage import CONFIG_ERROR, HEARTBEAT
+from har.sweep.storage import CONFIG_ERROR, HEARTBEAT, PROGRESS
 from har.sweep.worker import takes_slot
 
 QUIET_S = 60  # a status line when nothing else was printed for this long
@@ -125,18 +126,43 @@ class Progress:
         return f"{min(self.done, self.n_trials):>3}/{self.n_trials}"
 
     def _status(self, trials: list[FrozenTrial]) -> str:
-        running = sum(1 for t in trials if t.state == TrialState.RUNNING)
+        running = [t for t in trials if t.state == TrialState.RUNNING]
+        places = [f"trial {t.number} {place}" for t in running if (place := self._place(t))]
         pruned = sum(1 for t in trials if t.state == TrialState.PRUNED)
         failed = sum(1 for t in trials if t.state == TrialState.FAIL)
-        return f"running {running}, pruned {pruned}, failed {failed} | ETA {self._eta()}"
+        where = f" ({'; '.join(places)})" if places else ""
+        return f"running {len(running)}{where}, pruned {pruned}, failed {failed} | ETA {self._eta(running)}"
 
-    def _eta(self) -> str:
-        if not self.seconds:
-            return "after the first trial"
-        left = max(0, self.n_trials - self.done)
-        if not left:
+    @staticmethod
+    def _place(trial: FrozenTrial) -> str:
+        """`fold 2/3 epoch 5/20` (or `epoch 5/20`, `refit epoch 3/20`) of a running trial."""
+        state = trial.system_attrs.get(PROGRESS) or {}
+        fold = state.get("fold")
+        prefix = "" if fold is None else ("refit " if fold == "refit" else f"fold {fold} ")
+        return f"{prefix}epoch {state['epoch']}" if "epoch" in state else ""
+
+    def _eta(self, running: list[FrozenTrial]) -> str:
+        """Seconds left in the running trials (by their epochs done and left), plus the trials
+        not started, each as long as a finished trial (or a running one, extrapolated)."""
+        now = time.time()
+        left, whole = 0.0, list(self.seconds)
+        for trial in running:
+            state = trial.system_attrs.get(PROGRESS) or {}
+            elapsed = now - trial.datetime_start.timestamp() if trial.datetime_start else 0.0
+            if state.get("done") and elapsed > 0:
+                per_epoch = elapsed / state["done"]
+                left += per_epoch * state["left"]
+                if not self.seconds:
+                    whole.append(per_epoch * (state["done"] + state["left"]))
+            elif self.seconds:  # no epochs to go by (a dry run): as long as a finished trial
+                left += max(0.0, sum(self.seconds) / len(self.seconds) - elapsed)
+        if not whole:
+            return "after the first trial" if not self.seconds else "-"
+        waiting = max(0, self.n_trials - self.done - len(running))
+        if not waiting and not running:
             return "-"
-        return "~" + duration(sum(self.seconds) / len(self.seconds) * math.ceil(left / self.workers))
+        total = left + waiting * sum(whole) / len(whole)
+        return "~" + duration(total / max(1, min(self.workers, waiting + len(running))))
 
     @staticmethod
     def _states(trials: list[FrozenTrial]) -> str:

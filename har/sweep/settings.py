@@ -1,7 +1,8 @@
 """What a study was started with, remembered in the study itself, and a rerun that differs.
 
 The settings that decide what a study's trials mean (the train overrides every trial gets,
-the search space, the objectives and their directions) are stored as the study's user
+the search space, the objectives and their directions, the content of the `--config-dir`
+folders its trials compose from) are stored as the study's user
 attribute `har:settings`, so every machine on a shared database sees them. Rerunning the
 sweep with other settings is refused, naming each difference, unless `sweep.allow_changes`
 is true; then the old settings are kept in `har:settings_before`, with the trial number from
@@ -14,11 +15,11 @@ from typing import Any
 
 import optuna
 
-from har.config import ConfigError
+from har.config import ConfigError, config_files, file_changes
 from har.sweep.space import Param, parse_space
+from har.sweep.storage import SETTINGS
 from har.sweep.worker import takes_slot
 
-SETTINGS = "har:settings"
 BEFORE = "har:settings_before"
 
 _NAMES = {
@@ -26,6 +27,7 @@ _NAMES = {
     "search_space": "the search space",
     "objectives": "sweep.objectives",
     "directions": "sweep.directions",
+    "config_dir": "--config-dir",
 }
 
 
@@ -37,6 +39,7 @@ def sweep_settings(cfg: Any, space: dict[str, Any]) -> dict[str, Any]:
         "search_space_name": str(cfg.sweep.search_space),
         "objectives": list(cfg.sweep.objectives),
         "directions": list(cfg.sweep.directions),
+        "config_dir": config_files(cfg.get("config_dirs") or []),
     }
 
 
@@ -44,9 +47,13 @@ def differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """Each setting that differs, as `<setting> <now> (the study: <before>)`."""
     found = []
     for key, name in _NAMES.items():
-        if before.get(key) == now.get(key):
+        # a study from before --config-dir was stored has no `config_dir`: the same as none
+        if before.get(key, [] if key == "config_dir" else None) == now.get(key):
             continue
-        if key == "search_space":
+        if key == "config_dir":
+            changes = file_changes(before.get(key, []), now.get(key, []))
+            found.append(f"--config-dir content differs ({', '.join(changes[:5])})")
+        elif key == "search_space":
             found.append(
                 f"search_space={now['search_space_name']} (the study: search_space={before.get('search_space_name')}"
                 + (", since changed)" if before.get("search_space_name") == now["search_space_name"] else ")")

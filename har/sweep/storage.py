@@ -19,12 +19,16 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from optuna.trial import TrialState
 
-from har.config import ConfigError
+from har.config import ConfigError, materialise
 
+SETTINGS = "har:settings"  # what the study was started with (`har.sweep.settings`)
 HEARTBEAT = "har:heartbeat"
 RETRY_OF = "har:retry_of"
 RETRIED = "har:retried"  # on a failed trial whose retry was queued (value: why): the retry takes its place
 CONFIG_ERROR = "har:config_error"  # on a trial failed by a config error: it takes no slot
+# A running trial's place in its schedule, rewritten after every epoch (`objective._Progress`):
+# {fold, epoch, done, left}; what the sweep's progress shows and its ETA comes from.
+PROGRESS = "har:progress"
 SCHEMA_ATTEMPTS = 5  # tries to open a database whose schema another process may be creating
 
 
@@ -154,3 +158,12 @@ def fail_and_retry(
         waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))[-1]
         storage.set_trial_system_attr(waiting._trial_id, RETRY_OF, original)
     return True
+
+
+def study_config_dirs(study: optuna.Study) -> list[str]:
+    """The study's `--config-dir` folders, made anew in this process from the study's own copy.
+
+    A worker on another machine, or a resume, composes its trials from these, so every trial
+    of the study sees the same configs without a shared file system.
+    """
+    return [str(path) for path in materialise(study.user_attrs.get(SETTINGS, {}).get("config_dir", []))]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import sys
 import time
 import warnings
@@ -23,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 import har
 
 EXIT_DEVICE_ERROR = 75  # the worker's trial hit a device error: the driver starts a replacement
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: its trial was recorded (COMPLETE, or failed and queued again)
 IDLE_POLL_S = 1.0  # a worker with no slot left looks again this often while others' trials run
 
 
@@ -136,7 +138,7 @@ def work(cfg: DictConfig, index: int) -> int:
     from har.config import instantiate
     from har.sweep.placement import worker_device
     from har.sweep.space import parse_space
-    from har.sweep.storage import Heartbeat, fail_stale_trials, make_storage
+    from har.sweep.storage import make_storage, study_config_dirs
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -145,6 +147,7 @@ def work(cfg: DictConfig, index: int) -> int:
     study = optuna.load_study(
         study_name=cfg.sweep.study, storage=storage, pruner=instantiate(cfg.sweep.pruner, "sweep.pruner")
     )
+    cfg.config_dirs = study_config_dirs(study)  # the study's copy of --config-dir, made here
     objective = instantiate(cfg.sweep.objective, "sweep.objective")
     params = parse_space(OmegaConf.to_container(cfg.search_space), f"search_space={cfg.sweep.search_space}")
     device = worker_device(cfg.sweep.gpus, index)
@@ -152,6 +155,23 @@ def work(cfg: DictConfig, index: int) -> int:
     # n_trials; workers on other machines (SQL storage) may overshoot by one trial each.
     lock = FileLock(str(sweep_dir / "ask.lock"))
     deadline = time.time() + cfg.sweep.timeout if cfg.sweep.timeout else None
+    try:
+        ran = _trials(study, objective, cfg, params, index=index, device=device, lock=lock, deadline=deadline)
+    except KeyboardInterrupt:
+        _ignore_signals()  # a second signal (the driver's SIGTERM) must not cut the record short
+        _settle_interrupted(study, cfg, index, lock)
+        raise
+    return ran
+
+
+_current: list = []  # the trial this worker runs, for `_settle_interrupted`
+
+
+def _trials(study, objective, cfg: DictConfig, params, *, index: int, device: str, lock, deadline) -> int:
+    """`work`'s loop: ask, run and tell trials until the study is full; how many ran here."""
+    from har.sweep.storage import Heartbeat, fail_stale_trials
+
+    storage = study._storage
     ran, seeded = 0, False
     while deadline is None or time.time() < deadline:
         with lock:
@@ -163,6 +183,7 @@ def work(cfg: DictConfig, index: int) -> int:
             if not (full or seeded):
                 study.sampler, seeded = _process_sampler(cfg, study, index), True
             trial = None if full else study.ask()
+            _current[:] = [trial] if trial is not None else []
         if trial is None:
             if not running:
                 break
@@ -185,8 +206,46 @@ def work(cfg: DictConfig, index: int) -> int:
                     f"later than {cfg.sweep.heartbeat.grace} s); its retry carries on",
                     flush=True,
                 )
+        _current.clear()
         ran += 1
     return ran
+
+
+def _settle_interrupted(study, cfg: DictConfig, index: int, lock) -> None:
+    """Record the trial this worker ran when it was interrupted, so the study stays true.
+
+    A trial whose run finished (metrics.json written, not yet told) is COMPLETE with its
+    values; any other is failed and queued again at once, with its parameters, instead of
+    waiting out the heartbeat grace. An interrupt is not the trial's fault: it is queued
+    again however often it was interrupted before.
+    """
+    from har.sweep.objective import finished_values
+    from har.sweep.storage import fail_and_retry
+
+    if not _current:
+        return
+    trial = _current.pop()
+    frozen = study._storage.get_trial(trial._trial_id)
+    if frozen.state.is_finished():
+        return
+    values = finished_values(study, frozen, list(cfg.sweep.objectives))
+    if values is not None:
+        study.tell(trial, values)
+        print(
+            f"[worker {index}] interrupted: trial {trial.number} had finished; recorded COMPLETE", flush=True
+        )
+        return
+    with lock.acquire(
+        timeout=30
+    ):  # as for a device error: no worker counts the slot before the retry is queued
+        fail_and_retry(
+            study,
+            frozen,
+            "interrupted (Ctrl-C or SIGTERM) before its run finished",
+            "interrupted",
+            sys.maxsize,
+        )
+    print(f"[worker {index}] interrupted: trial {trial.number} failed and queued again", flush=True)
 
 
 def _process_sampler(cfg: DictConfig, study, index: int):
@@ -247,12 +306,28 @@ def main() -> None:
     path, index = Path(sys.argv[1]), int(sys.argv[2])
     cfg = OmegaConf.load(path)
     device = pin_resources(cfg, index)  # before TensorFlow loads (the objective sizes its own pools)
+    for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C; the driver stops its workers with SIGTERM
+        signal.signal(number, _interrupt)
     try:
         ran = work(cfg, index)
+    except KeyboardInterrupt:
+        print(f"[worker {index}] interrupted", flush=True)
+        sys.exit(EXIT_INTERRUPTED)
     except DeviceLost:
         print(f"[worker {index}] {device} failed; exiting for a replacement", flush=True)
         sys.exit(EXIT_DEVICE_ERROR)
     print(f"[worker {index}] ran {ran} trial(s) on {device}", flush=True)
+
+
+def _interrupt(number: int, frame) -> None:
+    """The first SIGINT or SIGTERM: stop the trial; any later one is ignored while it is recorded."""
+    _ignore_signals()
+    raise KeyboardInterrupt
+
+
+def _ignore_signals() -> None:
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -180,10 +180,15 @@ MISTAKES = {
         ["--config-dir", "nowhere"],
         "error: --config-dir nowhere: no such folder",
     ),
-    "sweep: a config folder": (
+    "sweep: a misspelt data short form": (
         "har-sweep",
-        ["--config-dir", "my_conf"],
-        "error: --config-dir my_conf: har-sweep composes its trials' or cells' train configs from conf/ alone",
+        ["data=wtch"],
+        "error: data=wtch: no such option; did you mean data=watch?",
+    ),
+    "ablate: a level that needs a generator the cells lack": (
+        "har-ablate",
+        ["factors={synth.ratio:[0,0.5]}", "seeds=[0]"],
+        "error: factors (synth.ratio=0.5): synth.ratio=0.5 needs a generator: use synth=cvae",
     ),
     "ablate: no factors": ("har-ablate", [], "error: factors: required"),
     "ablate: a typo in a factor": (

@@ -148,7 +148,7 @@ def test_pruners_stop_trials_at_their_rungs(compose_sweep, tmp_path, pruner, opt
     study, worker_cfg = _study(
         compose_sweep,
         _space(tmp_path, FLOATS),
-        "+sweep.objective.steps=9",
+        "+sweep.objective.steps=10",  # one past the last rung (9)
         "sweep.sampler._target_=har.sweep.factories.random",
         *NO_TPE,
         f"sweep.pruner._target_=har.sweep.factories.{pruner}",
@@ -163,11 +163,29 @@ def test_pruners_stop_trials_at_their_rungs(compose_sweep, tmp_path, pruner, opt
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     assert len(pruned) + len(complete) == 12
     if pruner == "no_pruning":
-        assert not pruned and all(len(t.intermediate_values) == 9 for t in complete)
+        assert not pruned and all(len(t.intermediate_values) == 10 for t in complete)
         return
     assert pruned and complete  # some stopped early, some ran every step
-    for trial in pruned:  # stopped at a rung: 1, 3 or 9 steps (min_resource x reduction_factor^k)
+    for trial in pruned:  # stopped at a rung: 1, 3 or 9 steps (min_resource x reduction_factor^k)...
         assert trial.user_attrs["pruned_after_epoch"] == max(trial.intermediate_values) in (1, 3, 9)
+    # ...never at the last: a trial that ran its whole schedule has its value
+    assert all(t.state == TrialState.COMPLETE for t in trials if len(t.intermediate_values) == 10)
+
+
+def test_a_trial_that_ran_its_whole_schedule_is_never_pruned(compose_sweep, tmp_path):
+    # one step each: the median pruner would stop every trial below the median at its last step
+    study, worker_cfg = _study(
+        compose_sweep,
+        _space(tmp_path, FLOATS),
+        "+sweep.objective.steps=1",
+        "sweep.sampler._target_=har.sweep.factories.random",
+        *NO_TPE,
+        "sweep.pruner.n_startup_trials=1",
+        "sweep.pruner.n_warmup_steps=0",
+        "sweep.n_trials=6",
+    )
+    assert work(worker_cfg, 0) == 6
+    assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE] * 6
 
 
 def test_timeout_stops_starting_trials(compose_sweep, tmp_path):

@@ -6,6 +6,7 @@ and the driver; the two slow tests train real trials.
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 from pathlib import Path
@@ -164,3 +165,29 @@ def test_best_command_trains_exactly_the_best_trial(compose_sweep):
     )
     assert again == trial
     assert command.strip() in (result.sweep_dir / "best_config.yaml").read_text()
+
+
+def test_progress_shows_each_running_trials_fold_and_epoch_and_an_eta_that_moves(tmp_path):
+    from har.sweep.storage import PROGRESS
+
+    study = optuna.create_study(study_name="s", storage=make_storage(None, tmp_path / "journal.log"))
+    running = study.ask()
+    lines: list[str] = []
+    progress = Progress(
+        study, n_trials=2, workers=1, heartbeat_interval=60, heartbeat_grace=60, out=lines.append
+    )
+    time.sleep(0.5)
+
+    def status(done: int, left: int, fold: str = "2/3") -> str:
+        state = {"fold": fold, "epoch": f"{done % 50}/50", "done": done, "left": left}
+        study._storage.set_trial_system_attr(running._trial_id, PROGRESS, state)
+        return progress._status(study.get_trials(deepcopy=False))
+
+    def eta(line: str) -> int:
+        minutes, seconds = re.search(r"ETA ~(?:(\d+)m)?(\d+)s", line).groups()
+        return int(minutes or 0) * 60 + int(seconds)
+
+    early = status(1, 99)  # 0.5 s an epoch: ~50 s left here, and as long again for the trial to come
+    assert "running 1 (trial 0 fold 2/3 epoch 1/50)" in early and eta(early) > 60
+    late = status(99, 1, fold="refit")  # the same trial, 99 epochs on, before any trial ended
+    assert "running 1 (trial 0 refit epoch 49/50)" in late and eta(late) < 10
