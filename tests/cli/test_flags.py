@@ -47,7 +47,7 @@ def test_data_is_a_short_form_of_the_trials_and_cells_data(tmp_path):
     ablate = compose("ablate", ["data=hapt", "factors={augment:[none]}"])
     assert list(ablate.overrides) == ["data=hapt"]
     with pytest.raises(
-        ConfigError, match=r"data=phone: no such option.*\(options: csv, hapt, strikes_sim, watch\)"
+        ConfigError, match=r"data=phone: no such option.*\(options: csv, hapt, metamotion, sensor_logger, strikes_sim, watch\)"
     ):
         compose("sweep", ["data=phone"])  # the option is in the folder only
     with pytest.raises(ConfigError, match="both set data; give it once"):
