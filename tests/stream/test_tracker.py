@@ -223,7 +223,7 @@ def test_har_track_writes_events_summary_and_plot(strikes_bundle, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["events"] == len(events) and summary["real_time_factor"] > 1
     assert summary["decoder"]["_target_"] == "har.stream.movements.MovementDecoder"
-    assert summary["detector"]["fitted"]["from"] == "counts" and isinstance(summary["rejected"], dict)
+    assert summary["detector"]["fitted"]["from"] == "events" and isinstance(summary["rejected"], dict)
     for key in ("event_f1", "segment_f1", "onset_mae_ms", "count_error", "decision_delay_p95_ms"):
         assert key in summary["score"]
     assert 0 <= summary["score"]["event_f1"] <= 1 and (out / "session.png").stat().st_size > 10_000
