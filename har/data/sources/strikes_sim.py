@@ -80,17 +80,22 @@ def _strike(label: str, n: int, rng: np.random.Generator, strength: float) -> np
     return out
 
 
+def _stance(duration_s: float, rate_hz: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Times (n,) and the motion (n, 6) of a boxer's stance: a ~2 Hz vertical bob, a slow guard sway."""
+    n = int(round(duration_s * rate_hz))
+    t = np.arange(n) / rate_hz
+    motion = np.zeros((n, 6))
+    bounce_hz = rng.uniform(1.6, 2.4)
+    motion[:, 2] += 0.15 * np.sin(2 * np.pi * bounce_hz * t + rng.uniform(0, 2 * np.pi))
+    motion[:, 3:] += 0.25 * np.sin(2 * np.pi * 0.4 * t[:, None] + rng.uniform(0, 2 * np.pi, 3))
+    return t, motion
+
+
 def simulate_session(
     rng: np.random.Generator, *, duration_s: float, rate_hz: float, style: _Style
 ) -> tuple[np.ndarray, np.ndarray, tuple[Event, ...]]:
     """One session: signals (n, 6) float32, per-sample labels, ground-truth events."""
-    n = int(round(duration_s * rate_hz))
-    t = np.arange(n) / rate_hz
-    motion = np.zeros((n, 6))
-    # The stance bounce: ~2 Hz vertical bob and a slow guard sway.
-    bounce_hz = rng.uniform(1.6, 2.4)
-    motion[:, 2] += 0.15 * np.sin(2 * np.pi * bounce_hz * t + rng.uniform(0, 2 * np.pi))
-    motion[:, 3:] += 0.25 * np.sin(2 * np.pi * 0.4 * t[:, None] + rng.uniform(0, 2 * np.pi, 3))
+    t, motion = _stance(duration_s, rate_hz, rng)
     events = []
     time = rng.uniform(1.0, 2.0)
     while True:
@@ -149,12 +154,8 @@ def simulate_workout(
     rng: np.random.Generator, *, duration_s: float, rate_hz: float, style: _Style
 ) -> tuple[np.ndarray, np.ndarray, tuple[Event, ...]]:
     """One workout session (flurries, single strikes, guard moves, glove-on): like `simulate_session`."""
-    n = int(round(duration_s * rate_hz))
-    t = np.arange(n) / rate_hz
-    motion = np.zeros((n, 6))
-    bounce_hz = rng.uniform(1.6, 2.4)
-    motion[:, 2] += 0.15 * np.sin(2 * np.pi * bounce_hz * t + rng.uniform(0, 2 * np.pi))
-    motion[:, 3:] += 0.25 * np.sin(2 * np.pi * 0.4 * t[:, None] + rng.uniform(0, 2 * np.pi, 3))
+    t, motion = _stance(duration_s, rate_hz, rng)
+    n = len(t)
     glove = int(round(rng.uniform(*_GLOVE_ON_S) * rate_hz))
     motion[:glove] += _slow_pulses(glove, rng, (0.5, 1.5), (1.0, 3.0), (0.3, 0.8), rate_hz)
     events: list[Event] = []
