@@ -16,6 +16,7 @@ from har.io import atomic_write, write_csv, write_text
 from har.metrics import TEST_MACRO_F1, VAL_MACRO_F1, baseline_of, cv_std_of, fold_models_of
 from har.sweep.best import best_trials
 from har.sweep.settings import train_overrides_of
+from har.sweep.storage import SETTINGS
 from har.sweep.verdicts import baseline_table, ranking_lines, test_figure
 from har.training import RunFolder
 from har.validation import MIN_TRIALS_FOR_RANKING, booktabs, markdown_table, spearman_interval
@@ -83,15 +84,17 @@ def selection_vs_test(rows: list[dict[str, Any]], value: str) -> dict[str, Any] 
     return {"spearman": rho, "low": low, "high": high, "trials": len(pairs), "test": measure}
 
 
-def best_command(study: optuna.Study, trial: FrozenTrial) -> str:
+def best_command(study: optuna.Study, trial: FrozenTrial, config_dirs: list[Path] = ()) -> str:
     """The `har-train` command that trains `trial` again.
 
-    It holds everything the trial was composed with, except its output folder: the sweep's
+    It holds everything the trial was composed with, except its output folder: the study's
+    `--config-dir` folders (`config_dirs`, written by `write_config_dirs`), the sweep's
     `train_overrides` as they were when the trial ran (they carry the preset's trainer
     settings), the sampled values, and (from the trial's config.yaml) the paths and the W&B
     group. Composing it gives the trial's resolved config.
     """
-    overrides = [*train_overrides_of(study, trial.number), *trial.user_attrs.get("overrides", [])]
+    overrides = [f"--config-dir={folder}" for folder in config_dirs]
+    overrides += [*train_overrides_of(study, trial.number), *trial.user_attrs.get("overrides", [])]
     folder = RunFolder(trial.user_attrs.get("run_dir", ""))
     if folder.config.is_file():
         cfg = folder.read_config()
@@ -101,6 +104,19 @@ def best_command(study: optuna.Study, trial: FrozenTrial) -> str:
         if cfg.logger.get("group"):
             overrides.append(f"logger.group={cfg.logger.group}")
     return "har-train " + " ".join(shlex.quote(o) for o in overrides)
+
+
+def write_config_dirs(study: optuna.Study, sweep_dir: Path) -> list[Path]:
+    """The study's copy of its `--config-dir` folders, written beside the summary
+    (`config_dir/`, or `config_dir_<i>/` for several), for the best command to compose from."""
+    contents = study.user_attrs.get(SETTINGS, {}).get("config_dir") or []
+    folders = []
+    for number, files in enumerate(contents):
+        folder = sweep_dir / ("config_dir" if len(contents) == 1 else f"config_dir_{number}")
+        for name, text in files.items():
+            write_text(folder / name, text)
+        folders.append(folder)
+    return folders
 
 
 def write_best_config(trial: FrozenTrial, sweep_dir: Path, command: str) -> Path | None:
@@ -180,7 +196,13 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
     rows = trials_table(study)
     write_csv(sweep_dir / "trials.csv", rows)
     best = best_trials(study)
-    best_config = write_best_config(best[0], sweep_dir, best_command(study, best[0])) if best else None
+    best_config = (
+        write_best_config(
+            best[0], sweep_dir, best_command(study, best[0], write_config_dirs(study, sweep_dir))
+        )
+        if best
+        else None
+    )
     ranking = importances(study) if len(study.directions) == 1 else {}
     states = {state.name: sum(1 for r in rows if r["state"] == state.name) for state in TrialState}
     names = study.metric_names or ["objective"]

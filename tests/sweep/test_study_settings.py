@@ -163,6 +163,10 @@ def test_best_command_trains_exactly_the_best_trial(compose_sweep):
     assert (
         trial["logger"].pop("job_type") in ("trial", "refit") and again["logger"].pop("job_type") == "train"
     )
+    # a trial's W&B run is named after the study and trial; training it again is a run of its own
+    assert (
+        trial["logger"].pop("name").startswith("watch-default-trial-") and again["logger"].pop("name") is None
+    )
     assert again == trial
     assert command.strip() in (result.sweep_dir / "best_config.yaml").read_text()
 
