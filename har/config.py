@@ -325,6 +325,8 @@ def _list_aliases(
             hint = f"; did you mean {key}={close}?" if close else ""
             raise ConfigError(f"{text}: no such option{hint} (options: {', '.join(options)})")
         listed.setdefault(aliases[key], []).append(text)
+        if config_name == "sweep" and not any(o.lstrip("+").startswith("sweep.study=") for o in overrides):
+            kept.append(f"sweep.study={value}-default")  # a sweep on their data is not watch-default
     return kept, listed
 
 

@@ -44,10 +44,14 @@ def test_data_is_a_short_form_of_the_trials_and_cells_data(tmp_path):
     dirs = [tmp_path / "my_conf"]
     sweep = compose("sweep", ["data=phone", 'sweep.train_overrides=["trainer.epochs=3"]'], config_dirs=dirs)
     assert list(sweep.sweep.train_overrides) == ["data=phone", "trainer.epochs=3"]
+    assert sweep.sweep.study == "phone-default"  # named after their data, unless sweep.study= says otherwise
+    named = compose("sweep", ["data=phone", "sweep.study=glove"], config_dirs=dirs)
+    assert named.sweep.study == "glove"
     ablate = compose("ablate", ["data=hapt", "factors={augment:[none]}"])
     assert list(ablate.overrides) == ["data=hapt"]
     with pytest.raises(
-        ConfigError, match=r"data=phone: no such option.*\(options: csv, hapt, metamotion, sensor_logger, strikes_sim, watch\)"
+        ConfigError,
+        match=r"data=phone: no such option.*\(options: csv, hapt, metamotion, sensor_logger, strikes_sim, watch\)",
     ):
         compose("sweep", ["data=phone"])  # the option is in the folder only
     with pytest.raises(ConfigError, match="both set data; give it once"):
