@@ -93,7 +93,7 @@ def best_command(study: optuna.Study, trial: FrozenTrial, config_dirs: list[Path
     settings), the sampled values, and (from the trial's config.yaml) the paths and the W&B
     group. Composing it gives the trial's resolved config.
     """
-    overrides = [f"--config-dir={folder}" for folder in config_dirs]
+    overrides = [f"--config-dir={folder.resolve()}" for folder in config_dirs]
     overrides += [*train_overrides_of(study, trial.number), *trial.user_attrs.get("overrides", [])]
     folder = RunFolder(trial.user_attrs.get("run_dir", ""))
     if folder.config.is_file():

@@ -124,7 +124,7 @@ def test_sigint_after_a_trials_metrics_leaves_it_complete_and_a_worker_elsewhere
     # the best trial's command composes from the study's copy of the folder, written beside it
     command = (sweep_yaml.parent / "best_command.txt").read_text()
     copy = sweep_yaml.parent / "config_dir"
-    assert command.startswith(f"har-train --config-dir={copy} ") and (copy / "data" / "mine.yaml").is_file()
+    assert command.startswith(f"har-train --config-dir={copy.resolve()} ") and (copy / "data" / "mine.yaml").is_file()
     edit_data_config(conf)
     with pytest.raises(ConfigError, match=r"--config-dir content differs \(data/mine.yaml changed\)"):
         sweep()
