@@ -119,8 +119,10 @@ def write_config_dirs(study: optuna.Study, sweep_dir: Path) -> list[Path]:
     return folders
 
 
-def write_best_config(trial: FrozenTrial, sweep_dir: Path, command: str) -> Path | None:
-    """The best trial's resolved config (`best_config.yaml`) and its `best_command.txt`."""
+def write_best_config(study: optuna.Study, trial: FrozenTrial, sweep_dir: Path) -> Path | None:
+    """The best trial's resolved config (`best_config.yaml`) and its `best_command.txt`, which
+    composes from the study's `--config-dir` copy written beside them (`write_config_dirs`)."""
+    command = best_command(study, trial, write_config_dirs(study, sweep_dir))
     folder = RunFolder(trial.user_attrs.get("run_dir", ""))
     if not folder.config.is_file():
         return None
@@ -196,13 +198,7 @@ def summarise(study: optuna.Study, sweep_dir: Path, logger) -> dict[str, Any]:
     rows = trials_table(study)
     write_csv(sweep_dir / "trials.csv", rows)
     best = best_trials(study)
-    best_config = (
-        write_best_config(
-            best[0], sweep_dir, best_command(study, best[0], write_config_dirs(study, sweep_dir))
-        )
-        if best
-        else None
-    )
+    best_config = write_best_config(study, best[0], sweep_dir) if best else None
     ranking = importances(study) if len(study.directions) == 1 else {}
     states = {state.name: sum(1 for r in rows if r["state"] == state.name) for state in TrialState}
     names = study.metric_names or ["objective"]
