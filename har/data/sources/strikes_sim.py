@@ -91,6 +91,20 @@ def _stance(duration_s: float, rate_hz: float, rng: np.random.Generator) -> tupl
     return t, motion
 
 
+def _add_strike(
+    motion: np.ndarray, label: str, onset_s: float, *, rng, style: _Style, rate_hz: float, duration_s: float
+) -> Event | None:
+    """One strike of a random length added to `motion` at `onset_s`; None (nothing added) when it
+    would end within 0.5 s of the session's end."""
+    low, high = _DURATION_S[label]
+    length = rng.uniform(low, high) / style.speed
+    if onset_s + length > duration_s - 0.5:
+        return None
+    start, stop = int(round(onset_s * rate_hz)), int(round((onset_s + length) * rate_hz))
+    motion[start:stop] += _strike(label, stop - start, rng, style.strength)
+    return Event(label, start / rate_hz, stop / rate_hz)
+
+
 def simulate_session(
     rng: np.random.Generator, *, duration_s: float, rate_hz: float, style: _Style
 ) -> tuple[np.ndarray, np.ndarray, tuple[Event, ...]]:
@@ -100,14 +114,11 @@ def simulate_session(
     time = rng.uniform(1.0, 2.0)
     while True:
         label = STRIKES[rng.integers(len(STRIKES))]
-        low, high = _DURATION_S[label]
-        length = rng.uniform(low, high) / style.speed
-        if time + length > duration_s - 0.5:
+        event = _add_strike(motion, label, time, rng=rng, style=style, rate_hz=rate_hz, duration_s=duration_s)
+        if event is None:
             break
-        start, stop = int(round(time * rate_hz)), int(round((time + length) * rate_hz))
-        motion[start:stop] += _strike(label, stop - start, rng, style.strength)
-        events.append(Event(label, start / rate_hz, stop / rate_hz))
-        time = stop / rate_hz + rng.uniform(0.4, 2.0)
+        events.append(event)
+        time = event.end_s + rng.uniform(0.4, 2.0)
     return _finish(motion, events, style, rng, t)
 
 
@@ -182,14 +193,13 @@ def simulate_workout(
             label, strikes = STRIKES[rng.integers(len(STRIKES))], 1
         onset = time
         for _ in range(strikes):
-            low, high = _DURATION_S[label]
-            length = rng.uniform(low, high) / style.speed
-            if onset + length > duration_s - 0.5:
+            event = _add_strike(
+                motion, label, onset, rng=rng, style=style, rate_hz=rate_hz, duration_s=duration_s
+            )
+            if event is None:
                 break
-            start, stop = int(round(onset * rate_hz)), int(round((onset + length) * rate_hz))
-            motion[start:stop] += _strike(label, stop - start, rng, style.strength)
-            events.append(Event(label, start / rate_hz, stop / rate_hz))
-            onset = max(onset + rng.uniform(*_FLURRY_INTERVAL_S), stop / rate_hz + 0.05)
+            events.append(event)
+            onset = max(onset + rng.uniform(*_FLURRY_INTERVAL_S), event.end_s + 0.05)
         time = events[-1].end_s + rng.uniform(*_PAUSE_S) if events else onset + rng.uniform(*_PAUSE_S)
     return _finish(motion, events, style, rng, t)
 
