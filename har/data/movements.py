@@ -95,14 +95,13 @@ class DetectorSettings:
 class Found:
     """One movement, in sample indices since the detector's last reset.
 
-    `window_end` is where the classified window ends (exclusive); `decided` the sample at which
-    the detector knew it (the confirmation, or the end of the stream).
+    `end` is the sample at which the detector knew of it (the confirmation, or the end of the
+    stream); `window_end` where the classified window ends (exclusive).
     """
 
     onset: int
     peak: int
     end: int
-    decided: int
     window_end: int
 
 
@@ -337,9 +336,7 @@ class MovementFinder:
         rise = self.values[np.arange(start, peak + 1) % self.history_size]
         below = np.flatnonzero(rise < low + _ONSET_SHARE * (high - low))
         onset = start + int(below[-1]) + 1 if below.size else start
-        return Found(
-            onset, peak, confirmed, confirmed, window_end(peak, confirmed, self.window, self.max_wait)
-        )
+        return Found(onset, peak, confirmed, window_end(peak, confirmed, self.window, self.max_wait))
 
 
 def window_end(peak: int, decided: int, window: int, max_wait: int) -> int:

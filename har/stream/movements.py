@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import replace
 
 import numpy as np
 
@@ -93,7 +94,7 @@ class MovementDecoder:
         classified on the newest samples there are; then the past is forgotten."""
         count = self.history.count
         self.pending += self.finder.finish()
-        self.pending = [f if f.window_end <= count else _ending_at(f, count) for f in self.pending]
+        self.pending = [replace(f, window_end=min(f.window_end, count)) for f in self.pending]
         out = self._classify_ready(count)
         self.history.count = 0
         return out
@@ -128,7 +129,7 @@ class MovementDecoder:
             return None
         # decided when the last sample it needed arrived (its window's end, or the confirmation):
         # in stream time, so any chunking of the stream gives the same events
-        decided = self.history.time(max(found.window_end, found.decided + 1) - 1)
+        decided = self.history.time(max(found.window_end, found.end + 1) - 1)
         return Movement(
             label,
             self.history.time(found.onset),
@@ -140,7 +141,3 @@ class MovementDecoder:
     def counts_rejected(self) -> dict[str, int]:
         """Every movement turned down so far, by reason (the detector's and the model's)."""
         return dict(sorted((self.rejected + self.finder.rejected).items()))
-
-
-def _ending_at(found: Found, count: int) -> Found:
-    return Found(found.onset, found.peak, found.end, found.decided, count)
