@@ -154,8 +154,7 @@ def _window_all(recordings: RecordingSet, data_cfg: DictConfig) -> dict[str, np.
     window = samples_per(data_cfg.window_s, rate)
     hop = samples_per(data_cfg.hop_s, rate)
     resampled = [resample(recording, rate) for recording in recordings.recordings]
-    kind, idle_class = windows_settings(data_cfg)
-    events = list((data_cfg.get("windows") or {}).get("events") or [])
+    kind, idle_class, events = windows_settings(data_cfg)
     detector = (
         fit_for_windows(recordings, resampled, _test_subjects(data_cfg, recordings), events)
         if kind == "movements"

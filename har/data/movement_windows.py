@@ -25,8 +25,8 @@ KINDS = ("sliding", "movements")
 IDLE = "idle"
 
 
-def windows_settings(data_cfg: DictConfig) -> tuple[str, bool]:
-    """(kind, idle_class) of `data.windows`; sliding without an idle class when absent."""
+def windows_settings(data_cfg: DictConfig) -> tuple[str, bool, list[str]]:
+    """(kind, idle_class, events) of `data.windows`; sliding, no idle class, no events when absent."""
     windows = data_cfg.get("windows") or {}
     kind, idle = windows.get("kind", "sliding"), windows.get("idle_class", False)
     unknown = sorted(set(windows) - {"kind", "idle_class", "events"})
@@ -38,7 +38,7 @@ def windows_settings(data_cfg: DictConfig) -> tuple[str, bool]:
         raise DataError(f"data.windows.kind={kind!r}: expected one of {', '.join(KINDS)}")
     if not isinstance(idle, bool):
         raise DataError(f"data.windows.idle_class={idle!r}: expected true or false")
-    return kind, idle
+    return kind, idle, list(windows.get("events") or [])
 
 
 def fit_for_windows(
