@@ -33,7 +33,7 @@ def make_run(augment_name: str, cache_dir: str):
     )
     keras.utils.set_random_seed(0)
     data = load_windows(cfg.data)
-    model = build_model(cfg, data.input_shape, len(data.class_names))
+    model = build_model(cfg, data)
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     dataset = make_dataset(
         data.train,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from har.models import TrainingWindows
 from har.models._checks import check_length, check_positive, check_rate
 from har.models.layers import statistics_branch
 
@@ -13,6 +14,7 @@ def build(
     input_shape: tuple[int, int],
     num_classes: int,
     *,
+    data: TrainingWindows | None = None,
     depth: int = 3,
     width: int = 32,
     kernel_size: int = 5,
@@ -27,6 +29,7 @@ def build(
     Args:
         input_shape: (T, C) window length and channels.
         num_classes: output classes.
+        data: the training windows; unused, this network fits nothing before training.
         depth: number of conv blocks; each ends in max pooling by 2.
         width: filters of the first block.
         kernel_size: temporal kernel of every convolution.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from har.models import TrainingWindows
 from har.models._checks import check_length, check_positive, check_rate
 
 
@@ -12,6 +13,7 @@ def build(
     input_shape: tuple[int, int],
     num_classes: int,
     *,
+    data: TrainingWindows | None = None,
     conv_layers: int = 4,
     filters: int = 32,
     kernel_size: int = 5,
@@ -28,6 +30,7 @@ def build(
     Args:
         input_shape: (T, C).
         num_classes: output classes.
+        data: the training windows; unused, this network fits nothing before training.
         conv_layers: convolutions before the LSTMs.
         filters: filters per convolution.
         kernel_size: temporal kernel.

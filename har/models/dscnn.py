@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from har.models import TrainingWindows
 from har.models._checks import check_length, check_positive, check_rate
 
 
@@ -12,6 +13,7 @@ def build(
     input_shape: tuple[int, int],
     num_classes: int,
     *,
+    data: TrainingWindows | None = None,
     depth: int = 4,
     width: int = 32,
     kernel_size: int = 7,
@@ -22,6 +24,7 @@ def build(
     Args:
         input_shape: (T, C).
         num_classes: output classes.
+        data: the training windows; unused, this network fits nothing before training.
         depth: separable blocks.
         width: filters of the stem; doubles at every pooling.
         kernel_size: temporal kernel of the depthwise convolutions.

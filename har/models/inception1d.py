@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from har.models import TrainingWindows
 from har.models._checks import check_length, check_positive, check_rate
 
 
@@ -23,6 +24,7 @@ def build(
     input_shape: tuple[int, int],
     num_classes: int,
     *,
+    data: TrainingWindows | None = None,
     depth: int = 3,
     filters: int = 16,
     kernel_sizes: tuple[int, ...] = (5, 11, 23),
@@ -35,6 +37,7 @@ def build(
     Args:
         input_shape: (T, C).
         num_classes: output classes.
+        data: the training windows; unused, this network fits nothing before training.
         depth: inception modules.
         filters: filters per branch (the module outputs 4x this with three kernels).
         kernel_sizes: kernels of the parallel convolutions.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from har.models import TrainingWindows
 from har.models._checks import check_length, check_positive, check_rate
 from har.models.layers import statistics_branch
 
@@ -26,6 +27,7 @@ def build(
     input_shape: tuple[int, int],
     num_classes: int,
     *,
+    data: TrainingWindows | None = None,
     filters: tuple[int, ...] = (32, 64, 64),
     kernel_sizes: tuple[int, ...] = (7, 5, 3),
     dropout_rate: float = 0.2,
@@ -37,6 +39,7 @@ def build(
     Args:
         input_shape: (T, C).
         num_classes: output classes.
+        data: the training windows; unused, this network fits nothing before training.
         filters: filters of each residual block.
         kernel_sizes: kernels of the convolutions inside a block.
         dropout_rate: dropout before the softmax.

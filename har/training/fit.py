@@ -24,7 +24,7 @@ from har.config import ConfigError, instantiate
 from har.data import BatchAugment, WindowedData, batches_per_epoch, make_dataset
 from har.io import atomic_write, write_bytes, write_json
 from har.metrics import VAL_ACCURACY, VAL_MACRO_F1, classification_metrics, confusion, plot_confusion
-from har.models import load
+from har.models import TrainingWindows, load
 from har.synth import Synthetic, headline, synthesise
 from har.training.callbacks import EpochEnd, EpochHook, WeightAverage
 from har.training.devices import precision_policy
@@ -96,11 +96,18 @@ def process_settings(trainer: DictConfig) -> Iterator[None]:
         keras.mixed_precision.set_global_policy(policy)
 
 
-def build_model(cfg: DictConfig, input_shape: tuple[int, int], num_classes: int) -> keras.Model:
-    """The model of `cfg.model`; a bad parameter is a ConfigError naming `model.build`."""
+def build_model(cfg: DictConfig, data: WindowedData) -> keras.Model:
+    """The model of `cfg.model` for `data`; a bad parameter is a ConfigError naming `model.build`.
+
+    Every builder is handed the real training windows (no synthetic ones), their channels,
+    units and normaliser (`har.models.TrainingWindows`): layers fitted to data fit on train only.
+    """
     builder = instantiate(cfg.model.build, "model.build")
+    training = TrainingWindows(
+        data.train.X, tuple(data.channels), dict(data.units), data.normaliser.mean, data.normaliser.std
+    )
     try:
-        return builder(input_shape, num_classes)
+        return builder(data.input_shape, len(data.class_names), data=training)
     except (ValueError, TypeError) as error:
         raise ConfigError(f"model={cfg.model.name}: model.build.{error}") from None
 
@@ -114,7 +121,7 @@ def compile_model(
     keras.mixed_precision.set_global_policy(precision_policy(trainer.mixed_precision))  # true | false | auto
     try:
         with distribution.scope():
-            model = build_model(cfg, data.input_shape, len(data.class_names))
+            model = build_model(cfg, data)
             make_optimizer = instantiate(cfg.optimizer, "optimizer")
             try:
                 # the schedule spans trainer.epochs even when a refit stops earlier

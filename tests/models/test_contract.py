@@ -7,6 +7,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from har.config import CONF_DIR, ConfigError, compose
+from har.data import Normaliser, WindowedData, WindowSet
 from har.export.convert import make_interpreter, run_tflite, to_tflite
 from har.models import load
 from har.training.fit import build_model
@@ -22,6 +23,31 @@ VARIANTS = [(name, ()) for name in MODELS] + [
 ]
 
 
+def windowed(length: int = 100, num_classes: int = 7, n: int = 64) -> WindowedData:
+    """Random raw-unit windows of every split: what the builders are handed, as in a run."""
+    rng = np.random.default_rng(0)
+
+    def split() -> WindowSet:
+        return WindowSet(
+            rng.normal(0.5, 2.0, (n, length, 6)).astype(np.float32),
+            rng.integers(0, num_classes, n),
+            np.zeros(n, dtype=np.int64),
+        )
+
+    train = split()
+    return WindowedData(
+        train=train,
+        val=split(),
+        test=split(),
+        class_names=[f"class{k}" for k in range(num_classes)],
+        subjects={"train": ["0"], "val": ["1"], "test": ["2"]},
+        normaliser=Normaliser.fit(train.X),
+        rate_hz=50.0,
+        window=length,
+        hop=length // 2,
+    )
+
+
 def test_the_zoo_is_complete():
     assert set(MODELS) >= {"cnn", "resnet1d", "inception1d", "dscnn", "deepconvlstm"}
 
@@ -34,7 +60,7 @@ def test_options_are_enumerated():
 @pytest.mark.parametrize(("name", "options"), VARIANTS)
 def test_model_builds_to_the_contract_shapes(name, options):
     cfg = compose("train", [f"model={name}", "paths.output_dir=unused", *options])
-    model = build_model(cfg, (100, 6), 7)
+    model = build_model(cfg, windowed())
     assert model.input_shape == (None, 100, 6) and model.output_shape == (None, 7)
     assert model.count_params() > 0 and not model.compiled  # builders return uncompiled models
 
@@ -43,7 +69,7 @@ def test_model_builds_to_the_contract_shapes(name, options):
 @pytest.mark.parametrize(("name", "options"), VARIANTS)
 def test_model_contract(name, options, tmp_path):
     cfg = compose("train", [f"model={name}", "paths.output_dir=unused", *options])
-    model = build_model(cfg, (100, 6), 7)
+    model = build_model(cfg, windowed())
     assert model.input_shape == (None, 100, 6) and model.output_shape == (None, 7)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(32, 100, 6)).astype(np.float32)
@@ -71,11 +97,11 @@ def test_model_contract(name, options, tmp_path):
 def test_a_window_too_short_for_the_model_names_the_reason(name):
     cfg = compose("train", [f"model={name}", "paths.output_dir=unused"])
     with pytest.raises(ConfigError, match=rf"model={name}: .*window of 2 samples is too short"):
-        build_model(cfg, (2, 6), 7)
+        build_model(cfg, windowed(length=2))
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_a_negative_dropout_names_the_key(name):
     cfg = compose("train", [f"model={name}", "paths.output_dir=unused", "model.build.dropout_rate=-0.1"])
     with pytest.raises(ConfigError, match=r"model.build.dropout_rate=-0.1: expected a value in \[0, 1\)"):
-        build_model(cfg, (100, 6), 7)
+        build_model(cfg, windowed())
