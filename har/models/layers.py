@@ -3,8 +3,12 @@ that uses one loads through `har.models.load`, and each converts to builtin TFLi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 from keras import layers, ops
+
+from har.models.statistics import feature_count, sensor_triads, window_statistics
 
 
 @keras.saving.register_keras_serializable(package="har")
@@ -23,6 +27,30 @@ class WindowStatistics(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], 4 * input_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="har")
+class WindowFeatures(layers.Layer):
+    """The forest baseline's window statistics in the graph: (B, T, C) -> (B, F).
+
+    Per channel and per sensor magnitude (`<sensor>x/y/z` triads of `channels`): mean, std,
+    min, max and percentiles, exactly `har.models.statistics.window_features`. Fed raw units,
+    it computes what the forest sees.
+    """
+
+    def __init__(self, channels: Sequence[str], **kwargs):
+        super().__init__(**kwargs)
+        self.channels = [str(name) for name in channels]
+        self.triads = sensor_triads(self.channels)
+
+    def call(self, x):
+        return window_statistics(x, self.triads)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], feature_count(self.channels))
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels}
 
 
 def statistics_branch(inputs, units: int):
