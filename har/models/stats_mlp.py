@@ -17,7 +17,7 @@ def build(
     num_classes: int,
     *,
     data: TrainingWindows | None = None,
-    units: int = 128,
+    units: int = 256,
     depth: int = 2,
     dropout_rate: float = 0.2,
 ) -> keras.Model:
