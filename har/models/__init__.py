@@ -50,6 +50,7 @@ def load(path: str | Path, *, compile: bool = True):
     """A saved model, with har's own layers (`har.models.layers`) known to Keras."""
     import keras
 
-    import har.models.layers  # noqa: F401  (registers the layers)
+    import har.models.layers  # noqa: F401  (registers the shared layers)
+    import har.models.minirocket  # noqa: F401  (and MiniRocket's transform)
 
     return keras.models.load_model(path, compile=compile)

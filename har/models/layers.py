@@ -3,9 +3,13 @@ that uses one loads through `har.models.load`, and each converts to builtin TFLi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 import numpy as np
 from keras import layers, ops
+
+from har.models.statistics import feature_count, sensor_triads, window_statistics
 
 
 @keras.saving.register_keras_serializable(package="har")
@@ -24,6 +28,30 @@ class WindowStatistics(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], 4 * input_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="har")
+class WindowFeatures(layers.Layer):
+    """The forest baseline's window statistics in the graph: (B, T, C) -> (B, F).
+
+    Per channel and per sensor magnitude (`<sensor>x/y/z` triads of `channels`): mean, std,
+    min, max and percentiles, exactly `har.models.statistics.window_features`. Fed raw units,
+    it computes what the forest sees.
+    """
+
+    def __init__(self, channels: Sequence[str], **kwargs):
+        super().__init__(**kwargs)
+        self.channels = [str(name) for name in channels]
+        self.triads = sensor_triads(self.channels)
+
+    def call(self, x):
+        return window_statistics(x, self.triads)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], feature_count(self.channels))
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels}
 
 
 def statistics_branch(inputs, units: int):
@@ -47,6 +75,12 @@ class Standardise(layers.Layer):
         return (ops.cast(x, "float32") - self.mean) / self.std
 
     def fit(self, features: np.ndarray) -> None:
-        """Statistics of `features` (N, F); a constant feature keeps a std of 1 (it stays 0)."""
-        std = features.std(axis=0)
-        self.set_weights([features.mean(axis=0), np.where(std > 1e-6, std, 1.0)])
+        """Mean and spread of `features` (N, F), in float64.
+
+        A feature constant on train (a channel that never moved) keeps a spread of 1: divided
+        by ~0 it would blow up on any val/test window where it does move.
+        """
+        features = np.asarray(features, np.float64)
+        mean, std = features.mean(axis=0), features.std(axis=0)
+        std = np.where(std > 1e-6 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+        self.set_weights([mean.astype(np.float32), std.astype(np.float32)])

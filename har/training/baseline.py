@@ -19,42 +19,7 @@ import numpy as np
 from har.data import WindowSet, cache_key
 from har.io import write_json
 from har.metrics import classification_metrics
-
-PERCENTILES = (10, 25, 50, 75, 90)
-
-
-def sensor_triads(channels: list[str]) -> list[list[int]]:
-    """Channel indices of each 3-axis sensor present: names `<sensor>x`, `<sensor>y`, `<sensor>z`."""
-    triads = []
-    for index, name in enumerate(channels):
-        if name.endswith("x"):
-            stem = name[:-1]
-            rest = [f"{stem}y", f"{stem}z"]
-            if all(other in channels for other in rest):
-                triads.append([index, *(channels.index(other) for other in rest)])
-    return triads
-
-
-def window_features(X: np.ndarray, channels: list[str]) -> np.ndarray:
-    """Per channel and per sensor magnitude: mean, std, min, max and percentiles.
-
-    Args:
-        X: (N, T, C) raw-unit windows.
-        channels: the C channel names (triads of `<sensor>x/y/z` give magnitudes).
-
-    Returns:
-        (N, F) float32 features.
-    """
-    magnitudes = [np.linalg.norm(X[:, :, triad], axis=2)[:, :, None] for triad in sensor_triads(channels)]
-    signals = np.concatenate([X, *magnitudes], axis=2)  # (N, T, C + sensors)
-    parts = [
-        signals.mean(axis=1),
-        signals.std(axis=1),
-        signals.min(axis=1),
-        signals.max(axis=1),
-        *np.percentile(signals, PERCENTILES, axis=1),
-    ]
-    return np.concatenate(parts, axis=1).astype(np.float32)
+from har.models.statistics import sensor_triads, window_features  # noqa: F401  (defined once, there; har.training names both)
 
 
 class ForestBaseline:

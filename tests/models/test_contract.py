@@ -71,8 +71,8 @@ def test_model_contract(name, options, tmp_path):
 @pytest.mark.parametrize("name", MODELS)
 def test_a_window_too_short_for_the_model_names_the_reason(name):
     cfg = compose("train", [f"model={name}", "paths.output_dir=unused"])
-    with pytest.raises(ConfigError, match=rf"model={name}: .*window of 2 samples is too short"):
-        build_model(cfg, windowed(length=2))
+    with pytest.raises(ConfigError, match=rf"model={name}: .*window of 1 samples is too short"):
+        build_model(cfg, windowed(length=1))
 
 
 @pytest.mark.parametrize("name", MODELS)
