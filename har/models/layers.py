@@ -4,6 +4,7 @@ that uses one loads through `har.models.load`, and each converts to builtin TFLi
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 
@@ -30,3 +31,22 @@ def statistics_branch(inputs, units: int):
     x = WindowStatistics(name="window_statistics")(inputs)  # (B, 4C)
     x = layers.BatchNormalization(name="statistics_norm")(x)
     return layers.Dense(units, activation="relu", name="statistics_dense")(x)  # (B, units)
+
+
+@keras.saving.register_keras_serializable(package="har")
+class Standardise(layers.Layer):
+    """(B, F) -> (x - mean) / std with fixed statistics, fitted by the builder on training
+    features (`fit`) and saved with the model: the scaling a fitted transform's head needs."""
+
+    def build(self, input_shape):
+        features = input_shape[-1]
+        self.mean = self.add_weight(shape=(features,), initializer="zeros", trainable=False, name="mean")
+        self.std = self.add_weight(shape=(features,), initializer="ones", trainable=False, name="std")
+
+    def call(self, x):
+        return (ops.cast(x, "float32") - self.mean) / self.std
+
+    def fit(self, features: np.ndarray) -> None:
+        """Statistics of `features` (N, F); a constant feature keeps a std of 1 (it stays 0)."""
+        std = features.std(axis=0)
+        self.set_weights([features.mean(axis=0), np.where(std > 1e-6, std, 1.0)])

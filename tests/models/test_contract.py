@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from model_helpers import windowed
 from omegaconf import OmegaConf
 
 from har.config import CONF_DIR, ConfigError, compose
-from har.data import Normaliser, WindowedData, WindowSet
 from har.export.convert import make_interpreter, run_tflite, to_tflite
 from har.models import load
 from har.training.fit import build_model
@@ -21,31 +21,6 @@ VARIANTS = [(name, ()) for name in MODELS] + [
     for key, value in OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml").build.items()
     if value is False
 ]
-
-
-def windowed(length: int = 100, num_classes: int = 7, n: int = 64) -> WindowedData:
-    """Random raw-unit windows of every split: what the builders are handed, as in a run."""
-    rng = np.random.default_rng(0)
-
-    def split() -> WindowSet:
-        return WindowSet(
-            rng.normal(0.5, 2.0, (n, length, 6)).astype(np.float32),
-            rng.integers(0, num_classes, n),
-            np.zeros(n, dtype=np.int64),
-        )
-
-    train = split()
-    return WindowedData(
-        train=train,
-        val=split(),
-        test=split(),
-        class_names=[f"class{k}" for k in range(num_classes)],
-        subjects={"train": ["0"], "val": ["1"], "test": ["2"]},
-        normaliser=Normaliser.fit(train.X),
-        rate_hz=50.0,
-        window=length,
-        hop=length // 2,
-    )
 
 
 def test_the_zoo_is_complete():
