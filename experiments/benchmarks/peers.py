@@ -228,6 +228,8 @@ def aeon_python(given: str | None) -> str:
     """The aeon venv's Python, checked: it must import aeon."""
     if not given:
         raise SystemExit(f"no aeon venv: pass --aeon-python or set HAR_AEON_PYTHON; {AEON_VENV_HELP}")
+    if not Path(given).is_file():
+        raise SystemExit(f"--aeon-python {given}: no such file; {AEON_VENV_HELP}")
     probe = subprocess.run([given, "-c", "import aeon"], capture_output=True, text=True)
     if probe.returncode:
         raise SystemExit(f"--aeon-python {given}: cannot import aeon; {AEON_VENV_HELP}")
