@@ -1,34 +1,28 @@
-"""har's model next to aeon's MiniRocket and InceptionTime, on the same subject splits, in one run.
+"""har's minirocket next to aeon's MiniRocket, on the same windows and subject split, in one run.
 
-    python experiments/benchmarks/peers.py --datasets watch hapt --inception-epochs watch=30 hapt=15
-    python experiments/benchmarks/peers.py --datasets watch --har-run watch=outputs/runs/<run>
-    python experiments/benchmarks/peers.py --datasets watch --har-override data.train_fraction=0.1 \
-        --har-override trainer.epochs=2 --inception-epochs 2   # a smoke run
+    python experiments/benchmarks/peers.py --datasets watch hapt --aeon-python /work/aeon-venv/bin/python
+    python experiments/benchmarks/peers.py --aeon-only            # aeon's side alone
+    python experiments/benchmarks/peers.py --har-only --datasets watch --epochs 2   # a smoke run
 
-Needs the `bench` extra (aeon), which pins numpy<2.4 and pandas<3.1 through numba: run it from a
-separate venv (README in this folder).
+Runs in har's venv. aeon pins numpy<2.4 through numba, so it lives in a venv of its own
+(`--aeon-python`, default `$HAR_AEON_PYTHON`; README in this folder) and its side runs there as
+`peers_aeon.py`, by subprocess, on windows this script writes to a temporary npz.
 
-For each dataset: har's model is a finished run (`--har-run DATA=<run folder or export
-bundle>`) or is trained here (`har-train data=DATA` plus `--har-override`s) and exported to
-float16 TFLite by har's exporter. The peers are aeon 1.6's own estimators, with aeon's defaults
-except `random_state` (`--seed`) and, for InceptionTime, `n_epochs` and `n_classifiers`
-(aeon: 1500 and 5). They get the same windows: `load_windows` on that run's own data config
-(same split by subject, same train windows) with har's train-fitted per-channel standardisation
-(aeon's estimators do not normalise), transposed to aeon's (N, C, T). They fit on the train
-subjects (the validation subjects only choose har's epoch); all are scored once on the test
-subjects. Reported: test accuracy and macro-F1; training time (har: the run's `seconds`; the
-peers: wall seconds of `fit`); size (har: the float16 .tflite; InceptionTime: its networks saved
-as .keras files, without optimizer state; MiniRocket: the `nbytes` of the NumPy arrays its
-prediction uses: the transform's parameters, the scaler's scales, the ridge coefficients and
-intercepts); and single-window latency, p50 of `--latency-calls` calls (har: the bundle's
-`Predictor` in LiteRT, 1 thread, raw samples in; MiniRocket: aeon's `predict_proba`, numba with
-`n_jobs=1`; InceptionTime: its Keras networks called in one `tf.function`, TensorFlow's default
-thread pools, since they are fixed when TensorFlow starts and the training uses both cores).
-Writes `peers.md` and `peers.csv` to `--out`.
+Per dataset: har's loader (`load_windows` on `compose("train", [data=DATA, *--har-override])`,
+the default subject split of DESIGN.md) gives the train, val and test windows in raw units;
+har's train-fitted per-channel mean and std go with them. aeon's `MiniRocketClassifier`
+(aeon's defaults, the paper's MiniRocket + ridge CV) fits on train+val standardised by those
+statistics, on one thread (`peers_aeon.py`). har's model is trained by `har-train` (val
+chooses the checkpoint) and exported by `har-export` to float32 and float16 TFLite, each
+scored on the test subjects and timed in LiteRT on one thread (`comparison.json`).
 
-Cost on 2 CPU cores: one InceptionTime network epoch takes about 40 s on watch (3193 train
-windows of 100 samples) and about 2.5x that on hapt (6131 of 128); aeon's default of 1500
-epochs x 5 networks is out of reach here.
+Reported per row: test accuracy and macro-F1; fit seconds (aeon: wall of `fit`; har: wall of
+the `har-train` process, TensorFlow's start and the data loading included); size (aeon: the
+pickled classifier; har: the .tflite file); latency per window on one thread (aeon:
+`predict_proba` of one window, p50 after warm-up; har: LiteRT `invoke` of one window, p50),
+and per window in a batch (aeon: one call on the test split; har: batches of 256). Then the
+issue's ratios: accuracy har - aeon in points, and latency aeon / har. Writes
+`peers.json` and `peers.md` under `--root`.
 """
 
 from __future__ import annotations
@@ -39,259 +33,248 @@ har.configure_process()  # an entry point: quiet TensorFlow, nothing written und
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from omegaconf import OmegaConf
 
 from har.config import compose
 from har.data import WindowedData, load_windows
-from har.export import read_bundle
-from har.export.evaluate import keras_latency
-from har.export import Predictor
-from har.io import write_csv, write_text
+from har.io import write_text
 from har.metrics import classification_metrics
 
-
-@dataclass
-class Row:
-    dataset: str
-    model: str
-    accuracy: float
-    macro_f1: float
-    train_s: float
-    size_bytes: int
-    latency_p50_ms: float
-    notes: str
+HERE = Path(__file__).resolve().parent
+AEON_VENV_HELP = (
+    "make it with: python3.11 -m venv /work/aeon-venv && /work/aeon-venv/bin/pip install aeon "
+    "(then pass --aeon-python /work/aeon-venv/bin/python or set HAR_AEON_PYTHON)"
+)
+GOAL_POINTS, GOAL_SPEEDUP = -0.5, 10.0  # har within 0.5 accuracy points of aeon, >= 10x faster
 
 
-def _p50_ms(call, calls: int) -> float:
-    for _ in range(min(20, calls)):  # warm-up
-        call()
-    times = []
-    for _ in range(calls):
+def write_windows(dataset: str, overrides: list[str], root: Path, path: Path) -> WindowedData:
+    """har's windows of `dataset`, raw units, and the train-fitted normaliser, to `path` (npz)."""
+    cfg = compose("train", [f"data={dataset}", f"paths.root={root}", *overrides])
+    data = load_windows(cfg.data)
+    np.savez(
+        path,
+        **{
+            f"{key}_{name}": getattr(data.split(name), key)
+            for name in ("train", "val", "test")
+            for key in "Xy"
+        },
+        mean=data.normaliser.mean,
+        std=data.normaliser.std,
+        class_names=np.array(data.class_names),
+        channels=np.array(data.channels),
+    )
+    return data
+
+
+def run_aeon(aeon_python: str, windows: Path, data: WindowedData, seed: int, calls: int) -> dict:
+    """`peers_aeon.py` in the aeon venv; its report, scored again here with `har.metrics`."""
+    out = windows.with_suffix(".aeon.json")
+    command = [aeon_python, str(HERE / "peers_aeon.py"), "--windows", str(windows), "--out", str(out)]
+    command += ["--seed", str(seed), "--latency-calls", str(calls)]
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    env.pop("PYTHONPATH", None)  # har's worktree is no business of the aeon venv
+    subprocess.run(command, check=True, env=env)
+    report = json.loads(out.read_text())
+    probabilities = np.asarray(report.pop("probabilities"))
+    metrics = classification_metrics("test", data.test.y, probabilities, data.class_names)
+    if abs(metrics["test/accuracy"] - report["accuracy"]) > 1e-9:
+        raise RuntimeError(f"{out}: accuracy {report['accuracy']} but har scores {metrics['test/accuracy']}")
+    report["macro_f1"] = metrics["test/macro_f1"]
+    return report
+
+
+def _script(name: str) -> str:
+    """A console script of har's venv (the one running this file)."""
+    path = Path(sys.executable).parent / name
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such script; install har in this venv (pip install -e .)")
+    return str(path)
+
+
+def run_har(dataset: str, model: str, epochs: int | None, overrides: list[str], root: Path) -> dict:
+    """`har-train` then `har-export` (float32, float16); the run's and the bundle's figures.
+
+    A run folder that already holds `metrics.json` is reused (its recorded wall time too), and
+    so is an export that holds `bundle/comparison.json`."""
+    run_dir, export_dir = root / dataset / f"har-{model}-run", root / dataset / f"har-{model}-export"
+    wall_file = root / dataset / f"har-{model}-train-wall.json"
+    if not (run_dir / "metrics.json").is_file():
+        command = [_script("har-train"), f"data={dataset}", f"model={model}", "validation=holdout"]
+        command += ["logger=none", "baseline=none", f"paths.root={root}", f"paths.output_dir={run_dir}"]
+        command += [f"trainer.epochs={epochs}"] if epochs else []
         started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return float(np.median(times) * 1000)
+        subprocess.run(command + overrides, check=True)
+        write_text(wall_file, json.dumps({"seconds": time.perf_counter() - started, "command": command}))
+    comparison_file = export_dir / "bundle" / "comparison.json"
+    if not comparison_file.is_file():
+        _export(run_dir, export_dir, root)
+    comparison = json.loads(comparison_file.read_text())
+    run_metrics = json.loads((run_dir / "metrics.json").read_text())
+    return {
+        "run_dir": str(run_dir),
+        "train_wall_seconds": json.loads(wall_file.read_text())["seconds"] if wall_file.is_file() else None,
+        "run_seconds": run_metrics.get("seconds"),
+        "epochs_trained": run_metrics.get("epochs_trained"),
+        "best_epoch": run_metrics.get("best_epoch"),
+        "test_windows": comparison["test_windows"],
+        "variants": {r["name"]: r for r in comparison["reports"] if r["name"] in ("float32", "float16")},
+    }
 
 
-def har_bundle(dataset: str, source: str | None, overrides: list[str], root: Path) -> Path:
-    """An export bundle of har's model: given, exported from a given run, or trained here."""
-    from har.export import export
-    from har.training import train
-
-    if source and (Path(source) / "manifest.json").is_file():
-        return Path(source)
-    run_dir = Path(source) if source else root / dataset / "har_run"
-    if not source and not (run_dir / "metrics.json").is_file():
-        train(
-            compose(
-                "train",
-                [
-                    f"data={dataset}",
-                    "logger=none",
-                    f"paths.root={root}",
-                    f"paths.output_dir={run_dir}",
-                    *overrides,
-                ],
-            )
-        )
-    export_cfg = compose(
-        "export",
+def _export(run_dir: Path, export_dir: Path, root: Path) -> None:
+    """`har-export` of the run to float32 and float16, compared on the test split."""
+    subprocess.run(
         [
+            _script("har-export"),
             f"run_dir={run_dir}",
             "logger=none",
-            f"paths.output_dir={root / dataset / 'har_export'}",
-            "variants=[float16]",
-            "latency.invocations=200",
+            f"paths.root={root}",
+            f"paths.output_dir={export_dir}",
+            "variants=[float32,float16]",
+            "guard.variants=[]",  # report a float16 that loses accuracy; do not refuse it
         ],
-    )
-    return export(export_cfg).bundle
-
-
-def evaluate_har(dataset: str, bundle_dir: Path, calls: int) -> tuple[Row, WindowedData]:
-    """har's float16 model through the deployed path, and the windows of its run."""
-    bundle = read_bundle(bundle_dir)
-    run_dir = Path(bundle.manifest["source"]["run_dir"])
-    data = load_windows(OmegaConf.load(run_dir / "config.yaml").data)
-    predictor = Predictor(bundle, "float16", num_threads=1)
-    probabilities = np.stack([predictor.predict_window(window) for window in data.test.X])  # raw units in
-    metrics = classification_metrics("test", data.test.y, probabilities, data.class_names)
-    run_metrics = json.loads((run_dir / "metrics.json").read_text())
-    row = Row(
-        dataset,
-        f"har {bundle.manifest['source']['model']} (float16 TFLite)",
-        metrics["test/accuracy"],
-        metrics["test/macro_f1"],
-        float(run_metrics["seconds"]),
-        (bundle_dir / "model_float16.tflite").stat().st_size,
-        _p50_ms(lambda: predictor.predict_window(data.test.X[0]), calls),
-        f"{run_metrics['epochs_trained']} epochs, best {run_metrics['best_epoch']}; LiteRT, 1 thread",
-    )
-    return row, data
-
-
-def _aeon_inputs(data: WindowedData) -> tuple[np.ndarray, np.ndarray]:
-    """Train and test windows standardised by har's train-fitted normaliser, in aeon's layout."""
-    return tuple(
-        data.normaliser(split.X).transpose(0, 2, 1) for split in (data.train, data.test)
-    )  # (N, C, T)
-
-
-def _probabilities(model, X: np.ndarray, num_classes: int) -> np.ndarray:
-    """aeon's class probabilities, whose columns are `model.classes_`; har's labels are 0..K-1."""
-    if not np.array_equal(model.classes_, np.arange(num_classes)):
-        raise ValueError(f"train labels {model.classes_} do not cover all {num_classes} classes")
-    return model.predict_proba(X)
-
-
-def evaluate_minirocket(dataset: str, data: WindowedData, calls: int, seed: int) -> Row:
-    from aeon.classification.convolution_based import MiniRocketClassifier
-
-    X_train, X_test = _aeon_inputs(data)
-    started = time.perf_counter()
-    model = MiniRocketClassifier(random_state=seed).fit(X_train, data.train.y)
-    seconds = time.perf_counter() - started
-    probabilities = _probabilities(model, X_test, len(data.class_names))  # one-hot: RidgeClassifierCV
-    metrics = classification_metrics("test", data.test.y, probabilities, data.class_names)
-    transform, scaler, ridge = (step for _, step in model.pipeline_.steps)
-    state = [*transform.parameters, scaler.scale_, ridge.coef_, ridge.intercept_]
-    return Row(
-        dataset,
-        "MiniRocket (aeon)",
-        metrics["test/accuracy"],
-        metrics["test/macro_f1"],
-        seconds,
-        sum(array.nbytes for array in state),
-        _p50_ms(lambda: model.predict_proba(X_test[:1]), calls),
-        f"aeon defaults ({transform.parameters[-1].size:,} features, ridge CV); size: arrays' nbytes; "
-        "latency: predict_proba, numba n_jobs=1",
+        check=True,
     )
 
 
-def evaluate_inception_time(
-    dataset: str, data: WindowedData, calls: int, epochs: int, members: int, seed: int
-) -> Row:
-    import keras
-    from aeon.classification.deep_learning import InceptionTimeClassifier
-
-    keras.utils.disable_interactive_logging()  # aeon's predict_proba would print progress bars
-    X_train, X_test = _aeon_inputs(data)
-    with tempfile.TemporaryDirectory() as folder:
-        # file_path: where aeon keeps its lowest-train-loss checkpoint during fit (default: cwd).
-        model = InceptionTimeClassifier(
-            n_classifiers=members, n_epochs=epochs, random_state=seed, file_path=f"{folder}/"
+def rows_of(dataset: str, aeon: dict | None, har_side: dict | None, model: str) -> list[dict]:
+    """Table rows: aeon's, then har's float32 and float16, with the ratios against aeon."""
+    rows = []
+    if aeon:
+        rows.append(
+            {
+                "dataset": dataset,
+                "model": "aeon MiniRocket",
+                "accuracy": aeon["accuracy"],
+                "macro_f1": aeon["macro_f1"],
+                "fit_s": aeon["fit_seconds"],
+                "size_kb": aeon["size_bytes"] / 1024,
+                "latency_ms": aeon["latency_p50_ms"],
+                "batch_ms": aeon["batch_ms_per_window"],
+            }
         )
-        started = time.perf_counter()
-        model.fit(X_train, data.train.y)
-        seconds = time.perf_counter() - started
-        probabilities = _probabilities(model, X_test, len(data.class_names))
-        networks = [member.model_ for member in model.classifiers_]  # Keras, (N, T, C) in
-        size = 0
-        for index, network in enumerate(networks):
-            path = Path(folder) / f"network{index}.keras"
-            network.save(path)
-            size += path.stat().st_size
-    metrics = classification_metrics("test", data.test.y, probabilities, data.class_names)
-    inputs = keras.Input(networks[0].input_shape[1:])
-    outputs = [network(inputs) for network in networks]
-    ensemble = keras.Model(inputs, keras.layers.Average()(outputs) if len(outputs) > 1 else outputs[0])
-    p50, _ = keras_latency(ensemble, X_test[:1].transpose(0, 2, 1), invocations=calls, warmup=20)
-    return Row(
-        dataset,
-        f"InceptionTime (aeon, {members} network{'s' if members > 1 else ''})",
-        metrics["test/accuracy"],
-        metrics["test/macro_f1"],
-        seconds,
-        size,
-        p50,
-        f"{epochs} epochs (aeon: 1500 x 5 networks); {ensemble.count_params():,} parameters; "
-        "latency: Keras tf.function, TF default threads",
-    )
+    for variant in ("float32", "float16") if har_side else ():
+        report = har_side["variants"][variant]
+        row = {
+            "dataset": dataset,
+            "model": f"har {model} {variant}",
+            "accuracy": report["accuracy"],
+            "macro_f1": report["macro_f1"],
+            "fit_s": har_side["train_wall_seconds"],
+            "size_kb": report["size_bytes"] / 1024,
+            "latency_ms": report["latency_p50_ms"],
+            "batch_ms": 1000 / report["throughput_windows_s"],
+        }
+        if aeon:
+            row["accuracy_vs_aeon_points"] = 100 * (row["accuracy"] - aeon["accuracy"])
+            row["latency_aeon_over_har"] = aeon["latency_p50_ms"] / row["latency_ms"]
+        rows.append(row)
+    return rows
 
 
-def markdown(rows: list[Row], command: str) -> str:
+def _number(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def markdown(rows: list[dict], command: str) -> str:
     lines = [
-        "# har vs peers, same subject splits",
+        "# har's minirocket vs aeon's MiniRocket, same windows and subject split",
         "",
         f"`{command}`",
         "",
-        "| dataset | model | test accuracy | test macro-F1 | train s | size kB | latency p50 ms | notes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| dataset | model | test accuracy | test macro-F1 | fit s | size kB "
+        "| latency ms/window, 1 thread (p50) | batch ms/window | accuracy har - aeon (points) "
+        "| latency aeon / har |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    lines += [
-        f"| {r.dataset} | {r.model} | {r.accuracy:.4f} | {r.macro_f1:.4f} | {r.train_s:.0f} | "
-        f"{r.size_bytes / 1024:,.0f} | {r.latency_p50_ms:.3f} | {r.notes} |"
-        for r in rows
-    ]
+    for r in rows:
+        ratios = (
+            _number(r.get("accuracy_vs_aeon_points"), "+.2f"),
+            _number(r.get("latency_aeon_over_har"), ".1f"),
+        )
+        lines.append(
+            f"| {r['dataset']} | {r['model']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | "
+            f"{_number(r['fit_s'], '.1f')} | {r['size_kb']:,.0f} | {r['latency_ms']:.3f} | "
+            f"{r['batch_ms']:.3f} | {ratios[0]} | {ratios[1]} |"
+        )
+    goals = []
+    for r in rows:
+        if "accuracy_vs_aeon_points" in r:
+            points, speedup = r["accuracy_vs_aeon_points"], r["latency_aeon_over_har"]
+            goals.append(
+                f"- {r['dataset']}, {r['model']}: accuracy {points:+.2f} points "
+                f"({'met' if points >= GOAL_POINTS else 'missed'}), {speedup:.1f}x faster per window "
+                f"({'met' if speedup >= GOAL_SPEEDUP else 'missed'})"
+            )
+    if goals:
+        lines += [
+            "",
+            "Goals: within 0.5 points of aeon's accuracy, at least 10x faster per window:",
+            "",
+            *goals,
+        ]
     return "\n".join(lines) + "\n"
 
 
-def _per_dataset(values: list[str], datasets: list[str]) -> dict[str, int]:
-    """`["30"]` -> 30 for every dataset; `["watch=30", "hapt=15"]` -> per dataset (all must be given)."""
-    if len(values) == 1 and "=" not in values[0]:
-        return dict.fromkeys(datasets, int(values[0]))
-    given = {name: int(value) for name, value in (item.split("=", 1) for item in values)}
-    if set(given) != set(datasets):
-        raise SystemExit(f"--inception-epochs: give one N, or DATA=N for each of {datasets}")
+def aeon_python(given: str | None) -> str:
+    """The aeon venv's Python, checked: it must import aeon."""
+    if not given:
+        raise SystemExit(f"no aeon venv: pass --aeon-python or set HAR_AEON_PYTHON; {AEON_VENV_HELP}")
+    if not Path(given).is_file():
+        raise SystemExit(f"--aeon-python {given}: no such file; {AEON_VENV_HELP}")
+    probe = subprocess.run([given, "-c", "import aeon"], capture_output=True, text=True)
+    if probe.returncode:
+        raise SystemExit(f"--aeon-python {given}: cannot import aeon; {AEON_VENV_HELP}")
     return given
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["watch", "hapt"])
-    parser.add_argument("--har-run", action="append", default=[], metavar="DATA=PATH")
+    parser.add_argument("--model", default="minirocket", help="har's model config (conf/model)")
+    parser.add_argument("--epochs", type=int, default=None, help="trainer.epochs (default: the config's)")
     parser.add_argument("--har-override", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument(
-        "--inception-epochs",
-        nargs="+",
-        default=["30"],
-        metavar="[DATA=]N",
-        help="epochs per network, for all datasets or per dataset (aeon: 1500)",
-    )
-    parser.add_argument("--inception-networks", type=int, default=1, help="n_classifiers (aeon: 5)")
-    parser.add_argument("--seed", type=int, default=0, help="random_state of the peers")
-    parser.add_argument("--latency-calls", type=int, default=300)
-    parser.add_argument("--root", type=Path, default=Path("outputs/peers"), help="har runs and exports")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="peers.md/.csv")
+    parser.add_argument("--root", type=Path, default=Path("outputs/peers"), help="har's runs, peers.json/.md")
+    parser.add_argument("--aeon-python", default=os.environ.get("HAR_AEON_PYTHON"))
+    parser.add_argument("--seed", type=int, default=0, help="aeon's random_state")
+    parser.add_argument("--latency-calls", type=int, default=300, help="aeon's single-window calls timed")
+    side = parser.add_mutually_exclusive_group()
+    side.add_argument("--har-only", action="store_true")
+    side.add_argument("--aeon-only", action="store_true")
     args = parser.parse_args()
-    if args.latency_calls < 200:
-        parser.error("--latency-calls: at least 200")
-    sources = dict(item.split("=", 1) for item in args.har_run)
-    epochs = _per_dataset(args.inception_epochs, args.datasets)
-    if not set(sources) <= set(args.datasets):
-        parser.error(f"--har-run {sorted(set(sources) - set(args.datasets))}: not among --datasets")
-    rows = []
-    for dataset in args.datasets:
-        print(f"== {dataset}", flush=True)
-        bundle = har_bundle(dataset, sources.get(dataset), args.har_override, args.root.resolve())
-        row, data = evaluate_har(dataset, bundle, args.latency_calls)
-        rows.append(row)
-        print(
-            f"{len(data.train)} train / {len(data.test)} test windows; subjects {data.subjects}", flush=True
-        )
-        rows.append(evaluate_minirocket(dataset, data, args.latency_calls, args.seed))
-        print(f"  {rows[-1]}", flush=True)
-        rows.append(
-            evaluate_inception_time(
-                dataset, data, args.latency_calls, epochs[dataset], args.inception_networks, args.seed
+    python = None if args.har_only else aeon_python(args.aeon_python)
+    root = args.root.resolve()
+    results, rows = {}, []
+    with tempfile.TemporaryDirectory() as folder:
+        for dataset in args.datasets:
+            print(f"== {dataset}", flush=True)
+            windows = Path(folder) / f"{dataset}.npz"
+            data = write_windows(dataset, args.har_override, root, windows)
+            sizes = {name: len(data.split(name)) for name in ("train", "val", "test")}
+            print(f"windows {sizes}; subjects {data.subjects}", flush=True)
+            aeon = None if args.har_only else run_aeon(python, windows, data, args.seed, args.latency_calls)
+            har_side = (
+                None if args.aeon_only else run_har(dataset, args.model, args.epochs, args.har_override, root)
             )
-        )
-        print(f"  {rows[-1]}", flush=True)
-    command = "python experiments/benchmarks/peers.py " + " ".join(
-        [f"--datasets {' '.join(args.datasets)}"]
-        + [f"--har-run {r}" for r in args.har_run]
-        + [f"--har-override {o}" for o in args.har_override]
-        + [f"--inception-epochs {' '.join(args.inception_epochs)}"]
-        + [f"--inception-networks {args.inception_networks} --seed {args.seed}"]
-    )
+            if har_side and har_side["test_windows"] != sizes["test"]:
+                scored = har_side["test_windows"]
+                raise SystemExit(f"{dataset}: har's export scored {scored} test windows, not {sizes['test']}")
+            results[dataset] = {"windows": sizes, "subjects": data.subjects, "aeon": aeon, "har": har_side}
+            rows += rows_of(dataset, aeon, har_side, args.model)
+    command = " ".join(["python experiments/benchmarks/peers.py", *sys.argv[1:]])
     table = markdown(rows, command)
-    write_text(args.out / "peers.md", table)
-    write_csv(args.out / "peers.csv", [asdict(r) for r in rows])
+    write_text(root / "peers.md", table)
+    write_text(
+        root / "peers.json", json.dumps({"command": command, "rows": rows, "results": results}, indent=2)
+    )
     print(table)
 
 
