@@ -95,7 +95,7 @@ def small_data_rows(root: Path) -> list[dict]:
                     "forest_cv_macro_f1": round(refit["baseline/val/macro_f1"], 4),
                     **paired_with_forest(run),
                     **{f"cv_{m}": round(found[m]["val/macro_f1"], 4) for m in found},
-                    "refit_train_windows": refit.get("refit/train_windows", ""),
+                    "refit_epochs": refit.get("refit/epochs", ""),
                 }
             )
     return rows

@@ -14,36 +14,12 @@ The argument checks the builders share are public here: other builders (the VAE 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from har.models._checks import check_length, check_positive, check_rate
+from har.models.training_windows import TrainingWindows
 
 __all__ = ["TrainingWindows", "check_length", "check_positive", "check_rate", "load"]
-
-
-@dataclass(frozen=True)
-class TrainingWindows:
-    """What a builder may fit on: the training split's raw-unit windows and how the model sees them.
-
-    The model's input is normalised (`(raw - mean) / std` per channel, the run's normaliser,
-    fit on the same windows); `normalised()` gives windows in that form. `X` is not copied.
-    """
-
-    X: np.ndarray  # (N, T, C) raw units
-    channels: tuple[str, ...]
-    units: dict[str, str] = field(default_factory=dict)
-    mean: np.ndarray | None = None  # (C,) the normaliser; None: the model sees raw units
-    std: np.ndarray | None = None  # (C,)
-
-    def normalised(self, indices: np.ndarray | None = None) -> np.ndarray:
-        """(n, T, C) float32 windows as the model sees them: all, or those at `indices`."""
-        X = self.X if indices is None else self.X[indices]
-        if self.mean is None:
-            return X.astype(np.float32)
-        return ((X - self.mean) / self.std).astype(np.float32)
 
 
 def load(path: str | Path, *, compile: bool = True):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from har.models import TrainingWindows
 from har.models._checks import check_length, check_positive, check_rate
+from har.models.training_windows import TrainingWindows
 
 
 def build(

@@ -21,9 +21,9 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from har.models import TrainingWindows
 from har.models._checks import check_length, check_positive, check_rate
 from har.models.layers import Standardise
+from har.models.training_windows import TrainingWindows
 
 KERNEL_LENGTH = 9
 # the 84 kernels: the positions of the three weights of 2 (the other six are -1)

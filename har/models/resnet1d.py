@@ -5,9 +5,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from har.models import TrainingWindows
 from har.models._checks import check_length, check_positive, check_rate
 from har.models.layers import statistics_branch
+from har.models.training_windows import TrainingWindows
 
 
 def _block(x, filters: int, kernel_sizes: tuple[int, ...]):

@@ -6,10 +6,10 @@ import keras
 import numpy as np
 from keras import layers
 
-from har.models import TrainingWindows
 from har.models._checks import check_length, check_positive, check_rate
 from har.models.layers import Standardise, WindowFeatures
 from har.models.statistics import window_features
+from har.models.training_windows import TrainingWindows
 
 
 def build(
