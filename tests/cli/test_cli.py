@@ -79,14 +79,14 @@ def test_help_says_what_the_command_does(name, capsys):
 def test_help_lists_this_commands_groups_only(capsys):
     run("har-train", ["--help"])
     text = capsys.readouterr().out
-    assert "  model=cnn " in text and "cnn | deepconvlstm | dscnn | inception1d | resnet1d" in text
+    assert "  model=cnn " in text and "cnn | deepconvlstm | dscnn | inception1d | minirocket | resnet1d | stats_mlp" in text
     assert "stream=" not in text and "search_space=" not in text
     assert "# epochs without a better val/macro_f1 before stopping" in text  # the conf/ comment
     run("har-sweep", ["--help"])
     text = capsys.readouterr().out
     assert (
         "  search_space=architectures " in text
-        and "architectures | tiny | with_synth, or a .yaml path" in text
+        and "architectures | cnns | tiny | with_synth, or a .yaml path" in text
     )
     assert "+experiment=<name>" in text and "sweep_hapt | sweep_watch" in text
 
