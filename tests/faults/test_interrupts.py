@@ -10,6 +10,7 @@ has only the study (the folder gone) composes the same config, and a changed fol
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,9 @@ def _har_sweep(tmp_path: Path, session_cache: Path, *args: str) -> subprocess.Co
         [sys.executable, "-c", "from har.cli import har_sweep; har_sweep()", *common, *args],
         env=ENV,
         start_new_session=True,
+        # as in a terminal: Ctrl-C reaches it even when the tests run as a background job
+        # (a non-interactive shell starts those with SIGINT ignored, and children inherit it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         capture_output=True,
         text=True,
         timeout=600,
