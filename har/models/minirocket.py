@@ -63,6 +63,18 @@ def quantiles(n: int) -> np.ndarray:
     return ((np.arange(1, n + 1) * GOLDEN_RATIO) % 1).astype(np.float32)
 
 
+def dilation_kernel(
+    channel_sets: list[np.ndarray], dilation_index: int, channels: int, kernels: list[int]
+) -> np.ndarray:
+    """(9, C, len(kernels)): at dilation `dilation_index`, each of `kernels` with its weights on
+    the channels of its (dilation, kernel) pair and zeros elsewhere (the sum over its subset)."""
+    weights = kernel_weights()  # (9, 84)
+    kernel = np.zeros((KERNEL_LENGTH, channels, len(kernels)), np.float32)
+    for column, j in enumerate(kernels):
+        kernel[:, channel_sets[dilation_index * NUM_KERNELS + j], column] = weights[:, j, None]
+    return kernel
+
+
 def is_padded(dilation_index: int, kernel_index: int) -> bool:
     """Half the (dilation, kernel) pairs see zero padding ('same'); the rest only the valid part."""
     return (dilation_index + kernel_index) % 2 == 0
@@ -135,18 +147,14 @@ class MiniRocketFeatures(layers.Layer):
             channel_sets: per (dilation, kernel) pair, dilation-major, the channels it sums over.
             biases: (F,) in the paper's feature order (dilation, kernel, bias).
         """
-        weights = kernel_weights()  # (9, 84)
-        values, start, part = [], 0, 0
+        channels = self.parts[0][2].shape[1]
+        values, start = [], 0
         for i, features in enumerate(self.features_per_dilation):
             per_kernel = biases[start : start + NUM_KERNELS * features].reshape(NUM_KERNELS, features)
             start += NUM_KERNELS * features
             for padded in (True, False):
-                kernel = np.zeros(self.parts[part][2].shape, np.float32)  # (9, C, k)
                 chosen = self.kernels(i, padded)
-                for column, j in enumerate(chosen):
-                    kernel[:, channel_sets[i * NUM_KERNELS + j], column] = weights[:, j, None]
-                values += [kernel, per_kernel[chosen]]
-                part += 1
+                values += [dilation_kernel(channel_sets, i, channels, chosen), per_kernel[chosen]]
         self.set_weights(values)
 
     def aeon_order(self) -> np.ndarray:
@@ -184,12 +192,10 @@ def fit_transform(
     sizes = (2 ** rng.uniform(0, np.log2(min(channels, 9) + 1), pairs)).astype(np.int32)
     channel_sets = [np.sort(rng.choice(channels, size, replace=False)) for size in sizes]
     levels = quantiles(NUM_KERNELS * int(features.sum()))
-    weights, biases, start = kernel_weights(), [], 0
+    biases, start = [], 0
     for i, (dilation, count) in enumerate(zip(dilations, features)):
         windows = data.normalised(rng.integers(len(data.X), size=NUM_KERNELS))  # (84, T, C): one per kernel
-        kernel = np.zeros((KERNEL_LENGTH, channels, NUM_KERNELS), np.float32)
-        for j in range(NUM_KERNELS):
-            kernel[:, channel_sets[i * NUM_KERNELS + j], j] = weights[:, j, None]
+        kernel = dilation_kernel(channel_sets, i, channels, list(range(NUM_KERNELS)))  # (9, C, 84)
         convolved = ops.convert_to_numpy(
             ops.conv(windows, kernel, padding="same", dilation_rate=int(dilation))
         )
